@@ -1,0 +1,1 @@
+"""Reading texts, cutting them into chunks, and the ingestion pipeline and CLI."""

@@ -1,0 +1,119 @@
+"""Ingestion: read → chunk → embed → store, in batches, skipping articles whose stored version is current."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from errors import InputError
+from ingest.chunker import Chunker
+from ingest.readers import read_paths
+from records import Article, Chunk
+from settings import Settings
+from vectorstore.embedder import Embedder
+from vectorstore.store import ChunkStore
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped_files: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    errors: list[InputError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one line the CLI ends with."""
+        skipped = f", {self.skipped_files} files of other kinds skipped" if self.skipped_files else ""
+        return (
+            f"articles: {self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.failed} failed; {self.chunks} chunks written in {self.seconds:.1f}s{skipped}"
+        )
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the model sees for a chunk: the title gives a passage the context its sentences leave implicit."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def _unique(articles: list[Article], report: IngestReport) -> list[Article]:
+    seen: dict[str, str] = {}
+    kept = []
+    for article in articles:
+        if article.id in seen:
+            report.errors.append(InputError(article.source, f"duplicate article id {article.id!r}, also in {seen[article.id]}"))
+            continue
+        seen[article.id] = article.source
+        kept.append(article)
+    return kept
+
+
+def ingest_articles(
+    articles: list[Article],
+    store: ChunkStore,
+    chunker: Chunker,
+    report: IngestReport,
+    progress: Callable[[int], None] = lambda done: None,
+) -> None:
+    """Write the new and changed articles; each article's chunks go to the store in one call or not at all."""
+    embedder = store.embedder
+    stored = store.versions(a.id for a in articles)
+    pending: list[tuple[Article, list[Chunk]]] = []
+
+    def flush() -> None:
+        texts = [embedding_text(c) for _, chunks in pending for c in chunks]
+        vectors = embedder.embed_passages(texts)
+        at = 0
+        for article, chunks in pending:
+            previous = stored.get(article.id)
+            store.write_article(chunks, vectors[at : at + len(chunks)], previous[1] if previous else ())
+            at += len(chunks)
+            report.chunks += len(chunks)
+            if previous:
+                report.updated += 1
+            else:
+                report.added += 1
+            progress(1)
+        pending.clear()
+
+    for article in articles:
+        previous = stored.get(article.id)
+        if previous and previous[0] == article.fingerprint:
+            report.unchanged += 1
+            progress(1)
+            continue
+        chunks = chunker.chunk(article)
+        report.tokens += sum(chunker.count_tokens([embedding_text(c) for c in chunks]))
+        pending.append((article, chunks))
+        if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
+            flush()
+    if pending:
+        flush()
+
+
+def ingest_paths(
+    paths: list[Path], settings: Settings, store: ChunkStore, show_progress: bool = False
+) -> IngestReport:
+    """Read every path, then ingest what was read; errors are collected in the report, not raised."""
+    started = time.perf_counter()
+    report = IngestReport()
+    read = read_paths(paths)
+    report.errors.extend(read.errors)
+    report.skipped_files = read.skipped
+    articles = _unique(read.articles, report)
+    chunker = Chunker(store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    from tqdm import tqdm
+
+    with tqdm(total=len(articles), unit="article", disable=not show_progress, leave=False) as bar:
+        ingest_articles(articles, store, chunker, report, bar.update)
+    report.failed = len(report.errors)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,1 @@
+"""Retrieval, answers and citations, and the ask/eval CLI."""

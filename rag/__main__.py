@@ -1,0 +1,77 @@
+"""`python -m rag ask …`: questions in, cited answers out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from errors import InputError, SanadError
+from records import Answer
+from settings import Settings
+
+
+def _questions(path: Path) -> list[tuple[object, str]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), f"cannot read questions: {error}") from None
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(str(path), f"malformed JSON line: {error.msg}", number) from None
+        if not isinstance(record, dict) or not isinstance(record.get("question"), str) or not record["question"].strip():
+            raise InputError(str(path), 'each line needs {"id": ..., "question": "..."}', number)
+        questions.append((record.get("id"), record["question"]))
+    return questions
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.text)
+    for n, passage in enumerate(answer.passages, start=1):
+        chunk = passage.chunk
+        byline = ", ".join(part for part in (chunk.author, chunk.published) if part)
+        print(f"\n[{n}] {chunk.title}" + (f" ({byline})" if byline else "") + f"\n    {chunk.url or chunk.source}")
+        print("    " + chunk.text.replace("\n", "\n    "))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description="Ask Sanad questions.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ask = commands.add_parser("ask", help="answer a question, or a JSON-lines file of questions")
+    ask.add_argument("question", nargs="?", help="the question")
+    ask.add_argument("--questions", type=Path, help='JSON lines of {"id", "question"}; answers go to stdout')
+    ask.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
+    ask.add_argument("-k", type=int, help="passages to return")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    args = parser.parse_args(argv)
+    if bool(args.question) == bool(args.questions):
+        parser.error("give either a QUESTION or --questions FILE")
+    if args.k is not None and not 1 <= args.k <= 100:
+        parser.error("-k must be between 1 and 100")
+    try:
+        settings = Settings(**({"data_dir": args.db} if args.db else {}))
+        questions = _questions(args.questions) if args.questions else [(None, args.question)]
+        from rag.pipeline import AskPipeline
+
+        pipeline = AskPipeline.open(settings)
+        k = args.k or settings.top_k
+        for question_id, question in questions:
+            answer = pipeline.ask(question, k)
+            if args.json or args.questions:
+                print(json.dumps(answer.to_json(question_id), ensure_ascii=False), flush=True)
+            else:
+                _print_answer(answer)
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""One question through retrieve → answer → cite, with the model and store opened once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from errors import InputError
+from rag.answer import ExtractiveAnswerer
+from rag.retrieve import Retriever
+from records import Answer
+from settings import Settings
+from vectorstore.embedder import Embedder
+from vectorstore.store import ChunkStore
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass
+class AskPipeline:
+    """The parts a question goes through; built once per process."""
+
+    retriever: Retriever
+    answerer: ExtractiveAnswerer
+
+    @classmethod
+    def open(cls, settings: Settings) -> AskPipeline:
+        """Load the model and open the store described by `settings`."""
+        embedder = Embedder(settings)
+        return cls(Retriever(ChunkStore(settings, embedder)), ExtractiveAnswerer(embedder))
+
+    def ask(self, question: str, k: int) -> Answer:
+        """Answer `question` from the k best passages."""
+        question = question.strip()
+        if not question:
+            raise InputError("question", "the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError("question", f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        return self.answerer.answer(question, self.retriever.retrieve(question, k))

