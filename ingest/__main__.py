@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from errors import SanadError
-from settings import Settings
+from settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,9 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .json .jsonl)")
     parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
     args = parser.parse_args(argv)
-    overrides = {"data_dir": args.db} if args.db else {}
     try:
-        settings = Settings(**overrides)
+        settings = load_settings(data_dir=args.db)
         from ingest.pipeline import ingest_paths
         from vectorstore.embedder import Embedder
         from vectorstore.store import ChunkStore

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from records import Article, Chunk
 
 # A sentence ends at . ! ? ؟ … (possibly repeated, possibly followed by closing quotes or brackets) when
-# whitespace follows, and at every line break. "3.5" and "U.S." inside a word never end one.
-_SENTENCE_END = re.compile(r"[.!?؟…]+[\"'»”’)\]]*(?=\s)|\n")
+# whitespace follows, and at every line break. "3.5" never ends one (no whitespace), nor does the period of an
+# initial ("U.S.A.", "J. Smith"): a lone capital letter after a space or a period.
+_SENTENCE_END = re.compile(r"[.!?؟…]+(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)[\"'»”’)\]]*(?=\s)|\n")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # Inside an over-long sentence, prefer clause marks: Arabic comma and semicolon, and their Latin cousins.
 _CLAUSE_END = re.compile(r"[،؛;:,]+(?=\s)")

@@ -139,7 +139,7 @@ def read_html(path: Path) -> list[Article]:
     for block in main.find_all(_BLOCKS):
         if block.find(_BLOCKS):  # only innermost blocks, so no text is taken twice
             continue
-        line = " ".join(block.get_text(" ", strip=True).split())
+        line = " ".join(block.get_text().split())  # inline tags join as written: "<b>word</b>." stays "word."
         if line and line != title.strip():
             paragraphs.append(line)
     text = "\n\n".join(paragraphs) or " ".join(main.get_text(" ", strip=True).split())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from errors import InputError, SanadError
 from records import Answer
-from settings import Settings
+from settings import load_settings
 
 
 def _questions(path: Path) -> list[tuple[object, str]]:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.k is not None and not 1 <= args.k <= 100:
         parser.error("-k must be between 1 and 100")
     try:
-        settings = Settings(**({"data_dir": args.db} if args.db else {}))
+        settings = load_settings(data_dir=args.db)
         questions = _questions(args.questions) if args.questions else [(None, args.question)]
         from rag.pipeline import AskPipeline
 

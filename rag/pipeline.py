@@ -23,9 +23,9 @@ class AskPipeline:
     answerer: ExtractiveAnswerer
 
     @classmethod
-    def open(cls, settings: Settings) -> AskPipeline:
-        """Load the model and open the store described by `settings`."""
-        embedder = Embedder(settings)
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
+        """Open the store described by `settings`, loading the model unless one is given."""
+        embedder = embedder or Embedder(settings)
         return cls(Retriever(ChunkStore(settings, embedder)), ExtractiveAnswerer(embedder))
 
     def ask(self, question: str, k: int) -> Answer:

@@ -1,0 +1,31 @@
+"""`python -m ingest` as a user runs it: summary line, one line per bad input, exit codes."""
+
+from tests.cli import run
+
+
+def test_ingest_reports_and_is_idempotent(settings, tmp_path):
+    (tmp_path / "a.md").write_text("# خبر\n\nقال الوزير إن المشروع يبدأ غداً.\n", encoding="utf-8")
+    first = run(["ingest", str(tmp_path / "a.md")], settings)
+    again = run(["ingest", str(tmp_path / "a.md")], settings)
+    assert first.returncode == 0 and first.stdout.startswith("articles: 1 added, 0 updated, 0 unchanged, 0 failed; 1 chunks")
+    assert again.returncode == 0 and again.stdout.startswith("articles: 0 added, 0 updated, 1 unchanged, 0 failed; 0 chunks")
+
+
+def test_bad_inputs_exit_1_with_one_line_each(settings, tmp_path):
+    (tmp_path / "good.txt").write_text("A good article.", encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes("é".encode("latin-1"))
+    (tmp_path / "lines.jsonl").write_text('{"text": "fine"}\nnot json\n', encoding="utf-8")
+    result = run(["ingest", str(tmp_path), str(tmp_path / "nope.md")], settings)
+    assert result.returncode == 1
+    assert sorted(result.stderr.strip().splitlines()) == [
+        f"error: {tmp_path / 'bad.txt'}: not UTF-8 text (bad byte at offset 0)",
+        f"error: {tmp_path / 'lines.jsonl'}:2: malformed JSON line: Expecting value",
+        f"error: {tmp_path / 'nope.md'}: no such file or directory",
+    ]
+    assert "2 added" in result.stdout and "3 failed" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_one_line(settings, tmp_path):
+    result = run(["ingest", str(tmp_path)], settings, SANAD_CHUNK_TOKENS="lots")
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "chunk_tokens" in result.stderr
+    assert "Traceback" not in result.stderr

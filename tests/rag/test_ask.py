@@ -1,0 +1,72 @@
+"""Asking: the stable JSON shape, cross-lingual retrieval, and the questions-file CLI."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from errors import InputError
+from ingest.pipeline import ingest_paths
+from rag.pipeline import AskPipeline
+from tests.cli import run
+from vectorstore.store import ChunkStore
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "crosslingual"
+PASSAGE_FIELDS = {"n", "source", "title", "author", "published", "url", "text", "start", "end", "score", "chunk_id", "article_id"}
+
+
+@pytest.fixture
+def pipeline(settings, embedder):
+    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
+    return AskPipeline.open(settings, embedder)
+
+
+def test_answer_json_shape(pipeline):
+    answer = pipeline.ask("من فاز ببطولة الشطرنج؟", k=3).to_json("q1")
+    assert set(answer) == {"id", "question", "answer", "abstained", "passages"}
+    assert answer["id"] == "q1" and answer["abstained"] is False and "[1]" in answer["answer"]
+    passages = answer["passages"]
+    assert [p["n"] for p in passages] == [1, 2, 3] and all(set(p) == PASSAGE_FIELDS for p in passages)
+    assert [p["score"] for p in passages] == sorted((p["score"] for p in passages), reverse=True)
+    best = passages[0]
+    assert best["title"] == "شابة في السابعة عشرة تفوز ببطولة الشطرنج الوطنية" and best["author"] == "رامي عوض"
+    assert best["published"] == "2026-02-03" and best["source"].endswith("chess-final.md")
+    source_text = Path(best["source"]).read_text(encoding="utf-8")
+    assert best["text"] in source_text
+
+
+@pytest.mark.parametrize("question, article", [
+    ("Who won the national chess championship?", "chess-final.md"),
+    ("Why was the old bridge closed to trucks?", "bridge-closure.md"),
+    ("How many schools will the measles vaccination teams visit?", "vaccine-campaign.md"),
+    ("How much wheat did each hectare produce this year?", "wheat-harvest.md"),
+])
+def test_english_question_ranks_the_arabic_passage_first(pipeline, question, article):
+    assert pipeline.ask(question, k=4).passages[0].chunk.source.endswith(article)
+
+
+@pytest.mark.parametrize("question, problem", [("   ", "empty"), ("x" * 2001, "longer than")])
+def test_bad_question_is_a_clear_error(pipeline, question, problem):
+    with pytest.raises(InputError, match=problem):
+        pipeline.ask(question, k=3)
+
+
+def test_questions_file_answers_in_input_order(settings, embedder, tmp_path):
+    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
+    questions = [{"id": 7, "question": "متى بدأ حصاد القمح؟"}, {"id": "b", "question": "Who won the chess title?"}]
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8")
+    result = run(["rag", "ask", "--questions", str(path), "-k", "2"], settings)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["id"], a["question"]) for a in answers] == [(7, questions[0]["question"]), ("b", questions[1]["question"])]
+    assert [len(a["passages"]) for a in answers] == [2, 2]
+    assert answers[1]["passages"][0]["source"].endswith("chess-final.md")
+
+
+def test_malformed_questions_file_names_the_line(settings, tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": 1, "question": "ok"}\n{"id": 2}\n', encoding="utf-8")
+    result = run(["rag", "ask", "--questions", str(path)], settings)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f'error: {path}:2: each line needs {{"id": ..., "question": "..."}}'

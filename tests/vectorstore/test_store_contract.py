@@ -1,0 +1,114 @@
+"""One contract for the chunk store, passed by embedded Chroma and by a real `chroma run` server."""
+
+import copy
+import uuid
+
+import pytest
+
+from errors import StoreError
+from ingest.chunker import Chunker
+from ingest.pipeline import embedding_text
+from records import Article
+from vectorstore.store import ChunkStore
+
+WATER = Article(
+    id="water", title="Desalination plant", source="water.md", author="Leila", published="2026-03-14",
+    text="The minister announced a desalination plant for the coastal city.\n\nHe said it would end summer water cuts.",
+)
+CHESS = Article(
+    id="chess", title="Chess final", source="chess.md", author="Rami", published="2025-02-03",
+    text="A seventeen-year-old won the national chess championship after a draw in the last round.",
+)
+
+
+def write(store: ChunkStore, chunker: Chunker, article: Article, stale=()):
+    chunks = chunker.chunk(article)
+    store.write_article(chunks, store.embedder.embed_passages([embedding_text(c) for c in chunks]), stale)
+    return chunks
+
+
+class StoreContract:
+    """Behaviour every backend must show; subclasses only say how to open the store."""
+
+    @pytest.fixture
+    def open_store(self, settings, embedder):
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, open_store, embedder):
+        return open_store(embedder)
+
+    @pytest.fixture
+    def chunker(self, embedder):
+        # Small chunks, so that WATER has two and re-writing it shorter leaves a stale one.
+        return Chunker(embedder.count_tokens, max_tokens=16, overlap_tokens=0)
+
+    def test_new_store_is_empty(self, store):
+        assert store.count() == 0
+
+    def test_chunks_come_back_with_their_metadata(self, store, chunker):
+        chunks = write(store, chunker, WATER)
+        found = store.search(store.embedder.embed_queries(["water cuts in summer"])[0], k=5)
+        assert {p.chunk for p in found} == set(chunks)
+
+    def test_versions_report_fingerprint_and_chunk_ids(self, store, chunker):
+        chunks = write(store, chunker, WATER)
+        assert len(chunks) == 2
+        assert store.versions(["water", "absent"]) == {"water": (WATER.fingerprint, {c.id for c in chunks})}
+
+    def test_rewrite_leaves_no_stale_chunk(self, store, chunker):
+        old = write(store, chunker, WATER)
+        shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
+        new = write(store, chunker, shorter, stale={c.id for c in old})
+        assert store.count() == len(new) == 1
+        assert store.versions(["water"])["water"][0] == shorter.fingerprint
+
+    def test_delete_article(self, store, chunker):
+        write(store, chunker, WATER)
+        kept = write(store, chunker, CHESS)
+        assert store.delete_article("water") == 2
+        assert store.count() == len(kept) and store.delete_article("water") == 0
+
+    def test_search_ranks_the_matching_chunk_first(self, store, chunker):
+        write(store, chunker, WATER)
+        write(store, chunker, CHESS)
+        best = store.search(store.embedder.embed_queries(["who won the chess championship?"])[0], k=3)[0]
+        assert best.chunk.article_id == "chess" and 0 < best.score <= 1
+
+    def test_filter_applies_before_k(self, store, chunker):
+        write(store, chunker, WATER)
+        write(store, chunker, CHESS)
+        query = store.embedder.embed_queries(["chess championship"])[0]
+        found = store.search(query, k=2, where={"author": "Leila"})
+        assert len(found) == 2 and {p.chunk.article_id for p in found} == {"water"}
+
+    def test_other_model_is_refused(self, open_store, store, chunker, embedder):
+        write(store, chunker, CHESS)
+        other = copy.copy(embedder)
+        other.name = "someone/another-model"
+        with pytest.raises(StoreError, match="built with model"):
+            open_store(other)
+
+
+class TestEmbeddedStore(StoreContract):
+    @pytest.fixture
+    def open_store(self, settings):
+        return lambda embedder: ChunkStore(settings, embedder)
+
+
+class TestServerStore(StoreContract):
+    @pytest.fixture
+    def open_store(self, settings, chroma_server):
+        server_settings = settings.model_copy(
+            update={"chroma_url": chroma_server, "collection": f"test-{uuid.uuid4().hex[:12]}"}
+        )
+        return lambda embedder: ChunkStore(server_settings, embedder)
+
+    def test_nothing_is_written_locally(self, store, chunker, settings):
+        write(store, chunker, CHESS)
+        assert not settings.chroma_path.exists()
+
+
+def test_bad_server_url_is_a_clear_error(settings, embedder):
+    with pytest.raises(StoreError, match="http://host:port"):
+        ChunkStore(settings.model_copy(update={"chroma_url": "localhost:8000"}), embedder)
