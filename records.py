@@ -5,6 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+from errors import InputError
+
+
+def day_number(published: str) -> int:
+    """A publication date as YYYYMMDD, which Chroma can compare; 0 when the date is missing or not ISO 8601."""
+    text = published.strip().replace("Z", "+00:00")
+    try:
+        return int((datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text[:10])).strftime("%Y%m%d"))
+    except ValueError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -44,10 +56,16 @@ class Chunk:
     lang: str = ""
     fingerprint: str = ""
 
+    @property
+    def searchable_text(self) -> str:
+        """What the indexes see: the title gives a passage the context its sentences leave implicit."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
     def metadata(self) -> dict[str, str | int]:
-        """Everything but the id and text, as Chroma stores it."""
+        """Everything but the id and text, as Chroma stores it, with the date as a number filters can compare."""
         fields = asdict(self)
         del fields["id"], fields["text"]
+        fields["published_day"] = day_number(self.published)
         return fields
 
     @classmethod
@@ -55,6 +73,38 @@ class Chunk:
         """Rebuild a chunk from what Chroma returns."""
         known = {name: metadata[name] for name in cls.__dataclass_fields__ if name in metadata}
         return cls(id=chunk_id, text=text, **known)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which articles a question may be answered from; empty fields do not filter."""
+
+    published_from: str = ""
+    published_to: str = ""
+    sources: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for bound in (self.published_from, self.published_to):
+            if bound and not day_number(bound):
+                raise InputError("filters", f"date {bound!r} is not a date like 2026-03-14")
+
+    def conditions(self) -> list[tuple[str, str, object]]:
+        """(field, operator, value) triples, all of which a chunk's metadata must meet."""
+        found: list[tuple[str, str, object]] = []
+        for bound, operator in ((self.published_from, "$gte"), (self.published_to, "$lte")):
+            if bound:
+                found.append(("published_day", operator, day_number(bound)))
+        for name, values in (("source", self.sources), ("author", self.authors), ("lang", self.langs)):
+            if values:
+                found.append((name, "$in", list(values)))
+        return found
+
+    def matches(self, metadata: dict) -> bool:
+        """Whether a chunk with this metadata passes, judged as Chroma judges the same conditions."""
+        tests = {"$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b, "$in": lambda a, b: a in b}
+        return all(tests[op](metadata.get(name), value) for name, op, value in self.conditions())
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ their flags and pass the object down. Nothing else reads the environment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(256, ge=32, le=2048, description="Target model tokens per chunk.")
     chunk_overlap_tokens: int = Field(48, ge=0, le=512, description="Tokens a chunk repeats from the one before.")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
+    retrieval: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="How passages are found.")
+    fusion_candidates: int = Field(30, ge=1, le=500, description="Candidates each side hands to fusion.")
+    lexical_weight: float = Field(1.0, ge=0, le=10, description="Weight of the BM25 ranking in fusion; dense is 1.")
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
 
     @field_validator("chroma_url")

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.chunker import Chunker  # noqa: E402
-from ingest.pipeline import embedding_text, ingest_paths  # noqa: E402
+from ingest.pipeline import ingest_paths  # noqa: E402
 from ingest.readers import read_paths  # noqa: E402
 from rag.pipeline import AskPipeline  # noqa: E402
 from settings import load_settings  # noqa: E402
@@ -47,7 +47,7 @@ def main() -> None:
 
         read = read_paths([args.articles])
         chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-        texts = [embedding_text(c) for a in read.articles for c in chunker.chunk(a)]
+        texts = [c.searchable_text for a in read.articles for c in chunker.chunk(a)]
         tokens = sum(embedder.count_tokens(texts))
         print(f"texts: {len(read.articles)} articles, {len(texts)} chunks, {tokens} tokens")
 

@@ -39,11 +39,6 @@ class IngestReport:
         )
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What the model sees for a chunk: the title gives a passage the context its sentences leave implicit."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
-
-
 def _unique(articles: list[Article], report: IngestReport) -> list[Article]:
     seen: dict[str, str] = {}
     kept = []
@@ -69,7 +64,7 @@ def ingest_articles(
     pending: list[tuple[Article, list[Chunk]]] = []
 
     def flush() -> None:
-        texts = [embedding_text(c) for _, chunks in pending for c in chunks]
+        texts = [c.searchable_text for _, chunks in pending for c in chunks]
         vectors = embedder.embed_passages(texts)
         at = 0
         for article, chunks in pending:
@@ -82,6 +77,7 @@ def ingest_articles(
             else:
                 report.added += 1
             progress(1)
+        store.commit()
         pending.clear()
 
     for article in articles:
@@ -91,7 +87,7 @@ def ingest_articles(
             progress(1)
             continue
         chunks = chunker.chunk(article)
-        report.tokens += sum(chunker.count_tokens([embedding_text(c) for c in chunks]))
+        report.tokens += sum(chunker.count_tokens([c.searchable_text for c in chunks]))
         pending.append((article, chunks))
         if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
             flush()

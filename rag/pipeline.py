@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from errors import InputError
 from rag.answer import ExtractiveAnswerer
 from rag.retrieve import Retriever
-from records import Answer
+from records import Answer, Filters
 from settings import Settings
 from vectorstore.embedder import Embedder
 from vectorstore.store import ChunkStore
@@ -26,13 +26,13 @@ class AskPipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
         embedder = embedder or Embedder(settings)
-        return cls(Retriever(ChunkStore(settings, embedder)), ExtractiveAnswerer(embedder))
+        return cls(Retriever(ChunkStore(settings, embedder), settings), ExtractiveAnswerer(embedder))
 
-    def ask(self, question: str, k: int) -> Answer:
-        """Answer `question` from the k best passages."""
+    def ask(self, question: str, k: int, filters: Filters | None = None) -> Answer:
+        """Answer `question` from the k best passages among those that pass `filters`."""
         question = question.strip()
         if not question:
             raise InputError("question", "the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError("question", f"the question is longer than {MAX_QUESTION_CHARS} characters")
-        return self.answerer.answer(question, self.retriever.retrieve(question, k))
+        return self.answerer.answer(question, self.retriever.retrieve(question, k, filters))

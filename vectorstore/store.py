@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 import warnings
 from collections.abc import Iterable
 from urllib.parse import urlparse
@@ -10,12 +12,15 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from errors import StoreError
-from records import Chunk, Passage
+from records import Chunk, Filters, Passage
 from settings import Settings
 from vectorstore.embedder import Embedder
+from vectorstore.lexical import LexicalIndex
 
 # Chroma looks up records by id lists; it and SQLite both limit how many one call may carry.
 _ID_BATCH = 500
+# How often a long-running process asks a Chroma server whether someone else has written (see LexicalIndex).
+_REVISION_CHECK_SECONDS = 10.0
 
 
 class _ChromaEmbedding(EmbeddingFunction[Documents]):
@@ -59,19 +64,33 @@ def _client(settings: Settings):
         raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {error}") from error
 
 
+def where(filters: Filters | None) -> dict | None:
+    """Filters as a Chroma `where`, so that they apply inside the search and k stays k."""
+    conditions = [{name: {op: value}} for name, op, value in (filters.conditions() if filters else [])]
+    if len(conditions) > 1:
+        return {"$and": conditions}
+    return conditions[0] if conditions else None
+
+
 class ChunkStore:
-    """Chunks with their vectors and metadata; one collection, built by one embedding model."""
+    """Chunks with their vectors and metadata in one Chroma collection built by one embedding model, and
+    their terms in a BM25 index kept in step with it."""
 
     def __init__(self, settings: Settings, embedder: Embedder):
         self.embedder = embedder
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module="chromadb")
-            self._collection = _client(settings).get_or_create_collection(
-                settings.collection,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim},
-                embedding_function=_ChromaEmbedding(embedder),
-            )
+        self._client = _client(settings)
+        self._name = settings.collection
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning, module="chromadb")
+                self._collection = self._client.get_or_create_collection(
+                    settings.collection,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim, "sanad_revision": ""},
+                    embedding_function=_ChromaEmbedding(embedder),
+                )
+        except ValueError as error:  # Chroma's errors for bad names and unreachable servers are ValueErrors
+            raise StoreError(f"cannot open collection {settings.collection!r}: {error}") from error
         built_with = (self._collection.metadata or {}).get("sanad_model")
         built_dim = (self._collection.metadata or {}).get("sanad_dim")
         if (built_with, built_dim) != (embedder.name, embedder.dim):
@@ -80,6 +99,37 @@ class ChunkStore:
                 f"but this run uses {embedder.name!r} ({embedder.dim} dimensions). Use the same model, "
                 "or another collection (SANAD_COLLECTION) or data directory (--db)."
             )
+        self.lexical = LexicalIndex(settings.data_dir / "lexical" / settings.collection)
+        self._checked_at = 0.0
+        self._sync_lexical()
+
+    def _stored_revision(self) -> str:
+        metadata = self._client.get_collection(self._name, embedding_function=None).metadata or {}
+        return metadata.get("sanad_revision", "")
+
+    def _sync_lexical(self) -> None:
+        """Rebuild the BM25 index from Chroma when it is behind the collection's revision."""
+        self._checked_at = time.monotonic()
+        revision = self._stored_revision()
+        if revision != self.lexical.revision:
+            self.lexical.replace_all(self._all_chunks(), revision)
+
+    def _all_chunks(self) -> list[Chunk]:
+        chunks, offset = [], 0
+        while batch := self._collection.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=offset):
+            if not batch["ids"]:
+                break
+            chunks += [Chunk.from_store(*row) for row in zip(batch["ids"], batch["documents"], batch["metadatas"])]
+            offset += len(batch["ids"])
+        return chunks
+
+    def commit(self) -> None:
+        """Make the writes so far durable in the BM25 index and visible to other processes as a new revision."""
+        revision = uuid.uuid4().hex
+        metadata = dict(self._collection.metadata or {})
+        metadata["sanad_revision"] = revision
+        self._collection.modify(metadata=metadata)
+        self.lexical.save(revision)
 
     def count(self) -> int:
         """How many chunks the store holds."""
@@ -108,18 +158,32 @@ class ChunkStore:
         gone = sorted(set(stale_ids) - {c.id for c in chunks})
         if gone:
             self._collection.delete(ids=gone)
+        self.lexical.update(chunks)
+        self.lexical.remove(gone)
 
     def delete_article(self, article_id: str) -> int:
         """Remove every chunk of an article; returns how many there were."""
         stored = self.versions([article_id]).get(article_id)
         if stored:
             self._collection.delete(ids=sorted(stored[1]))
+            self.lexical.remove(stored[1])
         return len(stored[1]) if stored else 0
 
-    def search(self, vector: np.ndarray, k: int, where: dict | None = None) -> list[Passage]:
-        """The k chunks nearest to `vector`, best first, restricted by a Chroma `where` filter."""
+    def passages(self, chunk_ids: list[str], vector: np.ndarray) -> list[Passage]:
+        """The stored chunks with these ids, in the order asked, scored by cosine similarity to `vector`."""
+        if not chunk_ids:
+            return []
+        got = self._collection.get(ids=chunk_ids, include=["documents", "metadatas", "embeddings"])
+        found = {
+            i: Passage(Chunk.from_store(i, text, meta), float(np.dot(stored, vector)))
+            for i, text, meta, stored in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+        }
+        return [found[i] for i in chunk_ids if i in found]
+
+    def search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Passage]:
+        """The k chunks nearest to `vector`, best first, among those that pass `filters`."""
         got = self._collection.query(
-            query_embeddings=[vector], n_results=k, where=where or None,
+            query_embeddings=[vector], n_results=k, where=where(filters),
             include=["documents", "metadatas", "distances"],
         )
         return [
@@ -128,3 +192,9 @@ class ChunkStore:
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
             )
         ]
+
+    def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The k best (chunk id, BM25 score) pairs for `query`, after catching up with other writers if due."""
+        if time.monotonic() - self._checked_at > _REVISION_CHECK_SECONDS:
+            self._sync_lexical()
+        return self.lexical.search(query, k, filters)

@@ -7,8 +7,8 @@ import pytest
 
 from errors import StoreError
 from ingest.chunker import Chunker
-from ingest.pipeline import embedding_text
-from records import Article
+from records import Article, Filters
+from vectorstore.lexical import LexicalIndex
 from vectorstore.store import ChunkStore
 
 WATER = Article(
@@ -23,7 +23,8 @@ CHESS = Article(
 
 def write(store: ChunkStore, chunker: Chunker, article: Article, stale=()):
     chunks = chunker.chunk(article)
-    store.write_article(chunks, store.embedder.embed_passages([embedding_text(c) for c in chunks]), stale)
+    store.write_article(chunks, store.embedder.embed_passages([c.searchable_text for c in chunks]), stale)
+    store.commit()
     return chunks
 
 
@@ -79,8 +80,34 @@ class StoreContract:
         write(store, chunker, WATER)
         write(store, chunker, CHESS)
         query = store.embedder.embed_queries(["chess championship"])[0]
-        found = store.search(query, k=2, where={"author": "Leila"})
+        found = store.search(query, k=2, filters=Filters(authors=("Leila",)))
         assert len(found) == 2 and {p.chunk.article_id for p in found} == {"water"}
+        recent = store.search(query, k=5, filters=Filters(published_from="2026-01-01"))
+        assert {p.chunk.article_id for p in recent} == {"water"}
+        assert store.search(query, k=5, filters=Filters(published_to="2020-12-31")) == []
+
+    def test_lexical_search_follows_writes_and_filters(self, store, chunker):
+        water = write(store, chunker, WATER)
+        write(store, chunker, CHESS)
+        assert store.lexical_search("desalination", k=5)[0][0] == water[0].id
+        assert store.lexical_search("championship", k=5, filters=Filters(authors=("Leila",))) == []
+        store.delete_article("water")
+        store.commit()
+        assert store.lexical_search("desalination", k=5) == []
+
+    def test_passages_by_id_keep_the_order_asked_and_score_by_cosine(self, store, chunker):
+        ids = [c.id for c in write(store, chunker, WATER)]
+        query = store.embedder.embed_queries(["water cuts"])[0]
+        found = store.passages([ids[1], "absent", ids[0]], query)
+        assert [p.chunk.id for p in found] == [ids[1], ids[0]]
+        by_search = {p.chunk.id: p.score for p in store.search(query, k=2)}
+        assert [round(p.score, 4) for p in found] == [round(by_search[i], 4) for i in (ids[1], ids[0])]
+
+    def test_lexical_index_survives_a_restart_without_rebuild(self, open_store, store, chunker, embedder, monkeypatch):
+        water = write(store, chunker, WATER)
+        monkeypatch.setattr(LexicalIndex, "replace_all", lambda *args: pytest.fail("rebuilt on restart"))
+        reopened = open_store(embedder)
+        assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
 
     def test_other_model_is_refused(self, open_store, store, chunker, embedder):
         write(store, chunker, CHESS)
@@ -102,11 +129,16 @@ class TestServerStore(StoreContract):
         server_settings = settings.model_copy(
             update={"chroma_url": chroma_server, "collection": f"test-{uuid.uuid4().hex[:12]}"}
         )
-        return lambda embedder: ChunkStore(server_settings, embedder)
+        return lambda embedder, **other: ChunkStore(server_settings.model_copy(update=other), embedder)
 
-    def test_nothing_is_written_locally(self, store, chunker, settings):
+    def test_nothing_is_written_to_a_local_chroma(self, store, chunker, settings):
         write(store, chunker, CHESS)
         assert not settings.chroma_path.exists()
+
+    def test_another_machine_catches_up_on_the_lexical_index(self, open_store, store, chunker, embedder, tmp_path):
+        chess = write(store, chunker, CHESS)
+        elsewhere = open_store(embedder, data_dir=tmp_path / "other-machine")
+        assert elsewhere.lexical_search("championship", k=1)[0][0] == chess[0].id
 
 
 def test_bad_server_url_is_a_clear_error(settings, embedder):

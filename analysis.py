@@ -1,0 +1,102 @@
+"""Arabic-aware text analysis shared by the lexical index, answers and eval: one normalisation for all of them.
+
+- `normalize`: what "the same text" means (diacritics, tatweel, letter variants, digits, case).
+- `terms`: what the lexical index counts: stems, plus cross-script name keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+# Harakat, superscript alef, Quranic annotation marks, and tatweel carry no meaning for matching.
+_MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
+_LETTERS = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",
+    **{chr(0x0660 + d): str(d) for d in range(10)}, **{chr(0x06F0 + d): str(d) for d in range(10)},
+})
+_WORD = re.compile(r"\w+")
+_ARABIC_WORD = re.compile(r"[\u0621-\u064A]+")
+# The definite article with the particles that attach before it; stripped before stemming and name keys.
+_ARTICLE = re.compile(r"^(?:وال|فال|بال|كال|لل|ال)(?=\w{2,})")
+_CONJUNCTION = re.compile(r"^[وف](?=\w{3,})")
+
+
+def normalize(text: str) -> str:
+    """Fold the spellings of one word together: NFKC, no diacritics or tatweel, one alef, ya for alef maqsura,
+    ha for taa marbuta, ASCII digits, lower case, single spaces."""
+    text = _MARKS.sub("", unicodedata.normalize("NFKC", text)).translate(_LETTERS).lower()
+    return " ".join(text.split())
+
+
+_arabic_stemmer = snowballstemmer.stemmer("arabic")
+_english_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A normalised word's stem: Snowball's Arabic stemmer after stripping article and conjunction, or its English one."""
+    if _ARABIC_WORD.fullmatch(word):
+        return _arabic_stemmer.stemWord(_CONJUNCTION.sub("", _ARTICLE.sub("", word)))
+    return _english_stemmer.stemWord(word)
+
+
+# Names across scripts: Peskov and بيسكوف share the consonant skeleton BSKF. Letters that one script writes
+# the other way fall into one class (p/b, v/f, g/j/gh, z/s, ch/sh); vowels, w, y and ع are dropped.
+_LATIN_DIGRAPHS = [("sch", "X"), ("sh", "X"), ("ch", "X"), ("kh", "K"), ("gh", "J"), ("ph", "F"), ("th", "T"),
+                   ("dh", "D"), ("ck", "K"), ("x", "KS")]
+_LATIN_CLASSES = str.maketrans({
+    "b": "B", "p": "B", "t": "T", "d": "D", "k": "K", "q": "K", "g": "J", "j": "J", "s": "S", "z": "S",
+    "f": "F", "v": "F", "l": "L", "m": "M", "n": "N", "r": "R", "h": "H",
+    **{v: "" for v in "aeiouyw"},
+})
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_ARABIC_CLASSES = str.maketrans({
+    "ب": "B", "پ": "B", "ت": "T", "ط": "T", "ث": "T", "ج": "J", "غ": "J", "گ": "J", "ح": "H", "ه": "H",
+    "خ": "K", "ق": "K", "ك": "K", "د": "D", "ذ": "D", "ض": "D", "ر": "R", "ز": "S", "ظ": "S", "س": "S",
+    "ص": "S", "ش": "X", "ف": "F", "ڤ": "F", "ل": "L", "م": "M", "ن": "N",
+    **{v: "" for v in "اوييءع"},
+})
+NAME_KEY_PREFIX = "~"
+
+
+@lru_cache(maxsize=200_000)
+def name_key(word: str) -> str | None:
+    """The consonant skeleton a name keeps in Latin and Arabic letters, or None when it is too short to tell."""
+    if _ARABIC_WORD.fullmatch(word):
+        skeleton = _CONJUNCTION.sub("", _ARTICLE.sub("", word)).translate(_ARABIC_CLASSES)
+    elif word.isascii() and word.isalpha():
+        latin = _SOFT_C.sub("s", word.lower())
+        for digraph, sound in _LATIN_DIGRAPHS:
+            latin = latin.replace(digraph, sound.lower() if sound != "X" else "X")
+        skeleton = latin.replace("c", "k").translate(_LATIN_CLASSES).upper()
+    else:
+        return None
+    skeleton = re.sub(r"(.)\1+", r"\1", skeleton).removesuffix("H")  # doubled letters; a final h or taa marbuta
+    # Three consonants are the least that tells names apart; below that, keys match common words by chance.
+    return NAME_KEY_PREFIX + skeleton if len(skeleton) >= 3 else None
+
+
+def _is_name_candidate(original: str) -> bool:
+    """Arabic script has no capitals, so every Arabic word may be a name; in Latin script, capitalised words."""
+    return bool(_ARABIC_WORD.fullmatch(original)) or original[:1].isupper()
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a text."""
+    return _WORD.findall(normalize(text))
+
+
+def terms(text: str) -> list[str]:
+    """What the lexical index counts for a text: the stem of every word, and a name key for each name candidate."""
+    counted = []
+    # Marks go first: \w does not match them, so "المهمّة" would split at its shadda.
+    for original in _WORD.findall(_MARKS.sub("", unicodedata.normalize("NFKC", text))):
+        word = normalize(original)
+        counted.append(stem(word))
+        if _is_name_candidate(original) and (key := name_key(word)):
+            counted.append(key)
+    return counted
