@@ -1,5 +1,6 @@
-"""Arabic-aware text analysis shared by the lexical index, answers and eval: one normalisation for all of them.
+"""Arabic-aware text analysis shared by chunking, the lexical index, answers and eval.
 
+- `sentence_spans`: where sentences end, in Arabic and Latin script.
 - `normalize`: what "the same text" means (diacritics, tatweel, letter variants, digits, case).
 - `terms`: what the lexical index counts: stems, plus cross-script name keys.
 """
@@ -23,6 +24,37 @@ _ARABIC_WORD = re.compile(r"[\u0621-\u064A]+")
 # The definite article with the particles that attach before it; stripped before stemming and name keys.
 _ARTICLE = re.compile(r"^(?:وال|فال|بال|كال|لل|ال)(?=\w{2,})")
 _CONJUNCTION = re.compile(r"^[وف](?=\w{3,})")
+
+
+# A sentence ends at . ! ? ؟ … (possibly repeated, possibly followed by closing quotes or brackets) when
+# whitespace follows, and at every line break. "3.5" never ends one (no whitespace), nor does the period of an
+# initial ("U.S.A.", "J. Smith"): a lone capital letter after a space or a period.
+_SENTENCE_END = re.compile(r"[.!?؟…]+(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)[\"'»”’)\]]*(?=\s)|\n")
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def split_spans(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[int, int]]:
+    """Spans of text[start:end] cut after each match of `pattern`, trimmed of spaces, empty ones dropped."""
+    spans, at = [], start
+    for found in pattern.finditer(text, start, end):
+        if span := _trimmed(text, at, found.end()):
+            spans.append(span)
+        at = found.end()
+    if span := _trimmed(text, at, end):
+        spans.append(span)
+    return spans
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of text[start:end]."""
+    return split_spans(text, start, len(text) if end is None else end, _SENTENCE_END)
 
 
 def normalize(text: str) -> str:

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+from analysis import sentence_spans
 from errors import InputError
 
 
@@ -61,6 +62,13 @@ class Chunk:
         """What the indexes see: the title gives a passage the context its sentences leave implicit."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
+    def sentences(self) -> list[Sentence]:
+        """The chunk's sentences, with offsets in the article like the chunk's own."""
+        return [
+            Sentence(f"{self.id}:s{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
+            for i, (s, e) in enumerate(sentence_spans(self.text))
+        ]
+
     def metadata(self) -> dict[str, str | int]:
         """Everything but the id and text, as Chroma stores it, with the date as a number filters can compare."""
         fields = asdict(self)
@@ -73,6 +81,23 @@ class Chunk:
         """Rebuild a chunk from what Chroma returns."""
         known = {name: metadata[name] for name in cls.__dataclass_fields__ if name in metadata}
         return cls(id=chunk_id, text=text, **known)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a chunk, embedded on its own so that retrieval and answers can find the exact span."""
+
+    id: str
+    chunk_id: str
+    title: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def searchable_text(self) -> str:
+        """What the model sees: the article's title, then the sentence."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,14 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(48, ge=0, le=512, description="Tokens a chunk repeats from the one before.")
     top_k: int = Field(5, ge=1, le=100, description="Passages returned per question.")
     retrieval: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="How passages are found.")
-    fusion_candidates: int = Field(30, ge=1, le=500, description="Candidates each side hands to fusion.")
-    lexical_weight: float = Field(1.0, ge=0, le=10, description="Weight of the BM25 ranking in fusion; dense is 1.")
+    fusion_candidates: int = Field(30, ge=1, le=500, description="Candidates each ranking hands to fusion.")
+    # Fusion weights, tuned with `rag eval` on ARCD plus our English questions (see bench/README.md).
+    sentence_weight: float = Field(1.5, ge=0, le=10, description="Fusion weight of chunks ranked by best sentence.")
+    chunk_weight: float = Field(0.5, ge=0, le=10, description="Fusion weight of chunks ranked as wholes.")
+    lexical_weight: float = Field(1.0, ge=0, le=10, description="Fusion weight of the BM25 ranking.")
+    cross_language_lexical: float = Field(
+        0.1, ge=0, le=1, description="Share of the BM25 weight a chunk keeps when its language is not the question's."
+    )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
 
     @field_validator("chroma_url")

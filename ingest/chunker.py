@@ -9,12 +9,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from analysis import sentence_spans, split_spans
 from records import Article, Chunk
 
-# A sentence ends at . ! ? ؟ … (possibly repeated, possibly followed by closing quotes or brackets) when
-# whitespace follows, and at every line break. "3.5" never ends one (no whitespace), nor does the period of an
-# initial ("U.S.A.", "J. Smith"): a lone capital letter after a space or a period.
-_SENTENCE_END = re.compile(r"[.!?؟…]+(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)[\"'»”’)\]]*(?=\s)|\n")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # Inside an over-long sentence, prefer clause marks: Arabic comma and semicolon, and their Latin cousins.
 _CLAUSE_END = re.compile(r"[،؛;:,]+(?=\s)")
@@ -28,26 +25,6 @@ class _Span:
     end: int
     tokens: int
     paragraph: int
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
-
-
-def _split(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[int, int]]:
-    """Spans of text[start:end] cut after each match of `pattern`, trimmed, empty ones dropped."""
-    spans, at = [], start
-    for found in pattern.finditer(text, start, end):
-        if span := _trimmed(text, at, found.end()):
-            spans.append(span)
-        at = found.end()
-    if span := _trimmed(text, at, end):
-        spans.append(span)
-    return spans
 
 
 def _words(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -66,8 +43,8 @@ class Chunker:
         """Sentences, with over-long ones cut at clauses and then between words, never inside one."""
         sentences = [
             (s, e, number)
-            for number, (ps, pe) in enumerate(_split(text, 0, len(text), _PARAGRAPH_BREAK))
-            for s, e in _split(text, ps, pe, _SENTENCE_END)
+            for number, (ps, pe) in enumerate(split_spans(text, 0, len(text), _PARAGRAPH_BREAK))
+            for s, e in sentence_spans(text, ps, pe)
         ]
         counts = self.count_tokens([text[s:e] for s, e, _ in sentences])
         units = []
@@ -80,7 +57,7 @@ class Chunker:
 
     def _cut_long(self, text: str, start: int, end: int, paragraph: int) -> list[_Span]:
         pieces = []
-        for clause_start, clause_end in _split(text, start, end, _CLAUSE_END):
+        for clause_start, clause_end in split_spans(text, start, end, _CLAUSE_END):
             words = [(clause_start + s, clause_start + e) for s, e in _words(text, clause_start, clause_end)]
             pieces.extend(words if self.count_tokens([text[clause_start:clause_end]])[0] > self.max_tokens
                           else [(clause_start, clause_end)])

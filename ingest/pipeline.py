@@ -39,6 +39,11 @@ class IngestReport:
         )
 
 
+def _texts(chunks: list[Chunk]) -> list[str]:
+    """What the model embeds for an article: its chunks, then their sentences, in order."""
+    return [c.searchable_text for c in chunks] + [s.searchable_text for c in chunks for s in c.sentences()]
+
+
 def _unique(articles: list[Article], report: IngestReport) -> list[Article]:
     seen: dict[str, str] = {}
     kept = []
@@ -64,13 +69,16 @@ def ingest_articles(
     pending: list[tuple[Article, list[Chunk]]] = []
 
     def flush() -> None:
-        texts = [c.searchable_text for _, chunks in pending for c in chunks]
+        # One encode call for every chunk and sentence of the batch keeps the model's batches full.
+        texts = [t for _, chunks in pending for t in _texts(chunks)]
         vectors = embedder.embed_passages(texts)
         at = 0
         for article, chunks in pending:
             previous = stored.get(article.id)
-            store.write_article(chunks, vectors[at : at + len(chunks)], previous[1] if previous else ())
-            at += len(chunks)
+            sentences = sum(len(c.sentences()) for c in chunks)
+            chunk_vectors, sentence_vectors = vectors[at : at + len(chunks)], vectors[at + len(chunks) : at + len(chunks) + sentences]
+            store.write_article(chunks, chunk_vectors, sentence_vectors, previous[1] if previous else ())
+            at += len(chunks) + sentences
             report.chunks += len(chunks)
             if previous:
                 report.updated += 1
@@ -87,7 +95,7 @@ def ingest_articles(
             progress(1)
             continue
         chunks = chunker.chunk(article)
-        report.tokens += sum(chunker.count_tokens([c.searchable_text for c in chunks]))
+        report.tokens += sum(chunker.count_tokens(_texts(chunks)))
         pending.append((article, chunks))
         if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
             flush()
@@ -101,7 +109,7 @@ def ingest_paths(
     """Read every path, then ingest what was read; errors are collected in the report, not raised."""
     started = time.perf_counter()
     report = IngestReport()
-    read = read_paths(paths)
+    read = read_paths(paths, exclude=[settings.data_dir])
     report.errors.extend(read.errors)
     report.skipped_files = read.skipped
     articles = _unique(read.articles, report)

@@ -197,7 +197,7 @@ _READERS = {
 }
 
 
-def _files(path: Path, result: ReadResult) -> Iterator[Path]:
+def _files(path: Path, result: ReadResult, exclude: list[Path]) -> Iterator[Path]:
     if not path.exists():
         result.errors.append(InputError(str(path), "no such file or directory"))
     elif path.is_file():
@@ -206,17 +206,21 @@ def _files(path: Path, result: ReadResult) -> Iterator[Path]:
         for found in sorted(path.rglob("*")):
             if not found.is_file() or any(part.startswith(".") for part in found.relative_to(path).parts):
                 continue
+            if any(found.resolve().is_relative_to(folder) for folder in exclude):
+                continue
             if found.suffix.lower() in SUPPORTED:
                 yield found
             else:
                 result.skipped += 1
 
 
-def read_paths(paths: list[Path]) -> ReadResult:
-    """Every article under `paths` (files, or folders read recursively), and an error for each bad input."""
+def read_paths(paths: list[Path], exclude: list[Path] = ()) -> ReadResult:
+    """Every article under `paths` (files, or folders read recursively, leaving out the folders in `exclude`,
+    such as Sanad's own data directory), and an error for each bad input."""
     result = ReadResult()
+    excluded = [folder.resolve() for folder in exclude]
     for path in paths:
-        for file in _files(Path(path), result):
+        for file in _files(Path(path), result, excluded):
             reader = _READERS.get(file.suffix.lower())
             if reader is None:
                 result.errors.append(

@@ -40,6 +40,21 @@ def _print_answer(answer: Answer) -> None:
         print("    " + chunk.text.replace("\n", "\n    "))
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from rag.eval import format_table, run_eval
+
+    try:
+        figures = run_eval(
+            args.dataset, load_settings(), args.db, args.k, args.add_questions,
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(figures, indent=2) if args.json else format_table(figures))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag", description="Ask Sanad questions.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,11 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
     ask.add_argument("-k", type=int, help="passages to return")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
+    evaluate.add_argument("dataset", type=Path, help="a folder with articles/ and questions.jsonl")
+    evaluate.add_argument("--db", type=Path, help="a data directory that already holds the articles")
+    evaluate.add_argument("-k", type=int, default=10, help="passages fetched per question")
+    evaluate.add_argument("--add-questions", type=Path, help="more questions about the same articles")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    if bool(args.question) == bool(args.questions):
-        parser.error("give either a QUESTION or --questions FILE")
     if args.k is not None and not 1 <= args.k <= 100:
         parser.error("-k must be between 1 and 100")
+    if args.command == "eval":
+        return _evaluate(args)
+    if bool(args.question) == bool(args.questions):
+        parser.error("give either a QUESTION or --questions FILE")
     try:
         settings = load_settings(data_dir=args.db)
         questions = _questions(args.questions) if args.questions else [(None, args.question)]

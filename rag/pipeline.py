@@ -25,8 +25,8 @@ class AskPipeline:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
-        embedder = embedder or Embedder(settings)
-        return cls(Retriever(ChunkStore(settings, embedder), settings), ExtractiveAnswerer(embedder))
+        store = ChunkStore(settings, embedder or Embedder(settings))
+        return cls(Retriever(store, settings), ExtractiveAnswerer(store))
 
     def ask(self, question: str, k: int, filters: Filters | None = None) -> Answer:
         """Answer `question` from the k best passages among those that pass `filters`."""
@@ -35,4 +35,5 @@ class AskPipeline:
             raise InputError("question", "the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError("question", f"the question is longer than {MAX_QUESTION_CHARS} characters")
-        return self.answerer.answer(question, self.retriever.retrieve(question, k, filters))
+        vector = self.retriever.store.embedder.embed_queries([question])[0]
+        return self.answerer.answer(question, vector, self.retriever.retrieve(question, k, filters, vector))

@@ -1,15 +1,20 @@
-"""Retrieval: dense (the embedding model in Chroma), lexical (BM25 over Arabic-aware terms), and their fusion."""
+"""Retrieval: three rankings of the chunks, fused.
+
+- chunks whose best sentence is nearest the question (the sharpest signal for a factual question),
+- chunks nearest as wholes (context the sentence alone lacks),
+- BM25 over Arabic-aware terms and cross-script name keys (exact words, names, numbers).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ingest.readers import guess_language
 from records import Filters, Passage
 from settings import Settings
 from vectorstore.store import ChunkStore
 
-# Reciprocal rank fusion's damping constant; 60 is the value of Cormack et al. (2009), and eval on ARCD
-# moved little between 20 and 100.
+# Reciprocal rank fusion's damping constant, the value of Cormack et al. (2009); ARCD moved little around it.
 _RRF_K = 60
 
 
@@ -18,29 +23,41 @@ class Retriever:
 
     def __init__(self, store: ChunkStore, settings: Settings):
         self.store = store
-        self.mode = settings.retrieval
-        self.candidates = settings.fusion_candidates
-        self.lexical_weight = settings.lexical_weight
+        self.settings = settings
 
-    def retrieve(self, question: str, k: int, filters: Filters | None = None) -> list[Passage]:
+    def retrieve(
+        self, question: str, k: int, filters: Filters | None = None, vector: np.ndarray | None = None
+    ) -> list[Passage]:
         """The k best passages for `question` among those that pass `filters`, best first.
 
-        A passage's score is its cosine similarity to the question, whichever method found it, so that
-        later steps can judge how close the evidence is.
+        `vector` is the question's embedding when the caller has it. A passage's score is its cosine
+        similarity to the question, whichever ranking found it, so later steps can judge the evidence.
         """
-        vector = self.store.embedder.embed_queries([question])[0]
-        if self.mode == "dense":
+        if vector is None:
+            vector = self.store.embedder.embed_queries([question])[0]
+        mode = self.settings.retrieval
+        if mode == "dense":
             return self.store.search(vector, k, filters)
-        depth = max(k, self.candidates)
-        lexical = self.store.lexical_search(question, depth, filters)
-        if self.mode == "lexical":
-            return self._passages([chunk_id for chunk_id, _ in lexical[:k]], vector, {})
+        depth = max(k, self.settings.fusion_candidates)
+        lexical = [chunk_id for chunk_id, _ in self.store.lexical_search(question, depth, filters)]
+        if mode == "lexical":
+            return self.store.passages(lexical[:k], vector)
         dense = self.store.search(vector, depth, filters)
+        sentences = [chunk_id for chunk_id, _ in self.store.sentence_search(vector, depth, filters)]
         fused: dict[str, float] = {}
-        for rank, passage in enumerate(dense):
-            fused[passage.chunk.id] = 1.0 / (_RRF_K + rank + 1)
-        for rank, (chunk_id, _) in enumerate(lexical):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + self.lexical_weight / (_RRF_K + rank + 1)
+
+        def add(ranking: list[str], weight_of) -> None:
+            for rank, chunk_id in enumerate(ranking):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight_of(chunk_id) / (_RRF_K + rank + 1)
+
+        language = guess_language(question)
+        settings = self.settings
+        add(sentences, lambda _: settings.sentence_weight)
+        add([p.chunk.id for p in dense], lambda _: settings.chunk_weight)
+        # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
+        add(lexical, lambda chunk_id: settings.lexical_weight * (
+            1.0 if self.store.lexical.language_of(chunk_id) in (language, "") else settings.cross_language_lexical
+        ))
         best = sorted(fused, key=fused.get, reverse=True)[:k]
         return self._passages(best, vector, {p.chunk.id: p for p in dense})
 

@@ -27,7 +27,7 @@ class LexicalIndex:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.revision = ""
+        self.revision: str | None = None  # never saved: behind any collection, even an empty one
         self._terms: dict[str, list[str]] = {}
         self._fields: dict[str, dict] = {}
         self._ids: list[str] = []
@@ -38,6 +38,10 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self._terms)
+
+    def language_of(self, chunk_id: str) -> str:
+        """The language recorded for a chunk, '' when unknown."""
+        return self._fields.get(chunk_id, {}).get("lang", "")
 
     def update(self, chunks: list[Chunk]) -> None:
         """Add or replace chunks."""

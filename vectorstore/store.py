@@ -12,7 +12,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from errors import StoreError
-from records import Chunk, Filters, Passage
+from records import Chunk, Filters, Passage, Sentence
 from settings import Settings
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
@@ -80,28 +80,34 @@ class ChunkStore:
         self.embedder = embedder
         self._client = _client(settings)
         self._name = settings.collection
+        self._collection = self._open(settings.collection, embedder)
+        # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
+        self._sentences = self._open(f"{settings.collection}_sentences", embedder)
+        self.lexical = LexicalIndex(settings.data_dir / "lexical" / settings.collection)
+        self._checked_at = 0.0
+        self._sync_lexical()
+
+    def _open(self, name: str, embedder: Embedder):
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=DeprecationWarning, module="chromadb")
-                self._collection = self._client.get_or_create_collection(
-                    settings.collection,
+                collection = self._client.get_or_create_collection(
+                    name,
                     configuration={"hnsw": {"space": "cosine"}},
                     metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim, "sanad_revision": ""},
                     embedding_function=_ChromaEmbedding(embedder),
                 )
         except ValueError as error:  # Chroma's errors for bad names and unreachable servers are ValueErrors
-            raise StoreError(f"cannot open collection {settings.collection!r}: {error}") from error
-        built_with = (self._collection.metadata or {}).get("sanad_model")
-        built_dim = (self._collection.metadata or {}).get("sanad_dim")
+            raise StoreError(f"cannot open collection {name!r}: {error}") from error
+        built_with = (collection.metadata or {}).get("sanad_model")
+        built_dim = (collection.metadata or {}).get("sanad_dim")
         if (built_with, built_dim) != (embedder.name, embedder.dim):
             raise StoreError(
-                f"collection {settings.collection!r} was built with model {built_with!r} ({built_dim} dimensions), "
+                f"collection {name!r} was built with model {built_with!r} ({built_dim} dimensions), "
                 f"but this run uses {embedder.name!r} ({embedder.dim} dimensions). Use the same model, "
                 "or another collection (SANAD_COLLECTION) or data directory (--db)."
             )
-        self.lexical = LexicalIndex(settings.data_dir / "lexical" / settings.collection)
-        self._checked_at = 0.0
-        self._sync_lexical()
+        return collection
 
     def _stored_revision(self) -> str:
         metadata = self._client.get_collection(self._name, embedding_function=None).metadata or {}
@@ -147,17 +153,28 @@ class ChunkStore:
                 chunk_ids.add(chunk_id)
         return found
 
-    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, stale_ids: Iterable[str] = ()) -> None:
-        """Store an article's chunks in one call, then drop chunks of its previous version that are gone."""
+    def write_article(
+        self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray, stale_ids: Iterable[str] = ()
+    ) -> None:
+        """Store an article's chunks in one call and its sentences (`chunk.sentences()` in order) in another,
+        then drop what its previous version had that this one has not."""
+        stale_ids = set(stale_ids)
+        sentences = [(s, c) for c in chunks for s in c.sentences()]
+        old_sentences = set(self._sentences.get(where={"article_id": chunks[0].article_id}, include=[])["ids"]) if stale_ids else set()
         self._collection.upsert(
-            ids=[c.id for c in chunks],
-            documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks],
-            embeddings=vectors,
+            ids=[c.id for c in chunks], documents=[c.text for c in chunks],
+            metadatas=[c.metadata() for c in chunks], embeddings=vectors,
         )
-        gone = sorted(set(stale_ids) - {c.id for c in chunks})
+        self._sentences.upsert(
+            ids=[s.id for s, _ in sentences], documents=[s.text for s, _ in sentences],
+            metadatas=[c.metadata() | {"chunk_id": c.id, "start": s.start, "end": s.end} for s, c in sentences],
+            embeddings=sentence_vectors,
+        )
+        gone = sorted(stale_ids - {c.id for c in chunks})
         if gone:
             self._collection.delete(ids=gone)
+        if gone_sentences := sorted(old_sentences - {s.id for s, _ in sentences}):
+            self._sentences.delete(ids=gone_sentences)
         self.lexical.update(chunks)
         self.lexical.remove(gone)
 
@@ -166,6 +183,7 @@ class ChunkStore:
         stored = self.versions([article_id]).get(article_id)
         if stored:
             self._collection.delete(ids=sorted(stored[1]))
+            self._sentences.delete(where={"article_id": article_id})
             self.lexical.remove(stored[1])
         return len(stored[1]) if stored else 0
 
@@ -192,6 +210,29 @@ class ChunkStore:
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
             )
         ]
+
+    def sentence_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The k chunks whose best sentence is nearest to `vector`, as (chunk id, that sentence's similarity)."""
+        # Chunks have several sentences; asking for a few per wanted chunk leaves k distinct ones in practice.
+        got = self._sentences.query(
+            query_embeddings=[vector], n_results=4 * k, where=where(filters), include=["metadatas", "distances"]
+        )
+        best: dict[str, float] = {}
+        for meta, distance in zip(got["metadatas"][0], got["distances"][0]):
+            best.setdefault(meta["chunk_id"], 1.0 - float(distance))
+        return list(best.items())[:k]
+
+    def sentences(self, chunk_ids: list[str], vector: np.ndarray) -> list[tuple[Sentence, float]]:
+        """The stored sentences of these chunks with their similarity to `vector`, in chunk order, then text order."""
+        if not chunk_ids:
+            return []
+        got = self._sentences.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
+        found = [
+            (Sentence(i, meta["chunk_id"], meta["title"], text, meta["start"], meta["end"]), float(np.dot(stored, vector)))
+            for i, text, meta, stored in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+        ]
+        order = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
+        return sorted(found, key=lambda pair: (order[pair[0].chunk_id], pair[0].start))
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score) pairs for `query`, after catching up with other writers if due."""

@@ -23,7 +23,9 @@ CHESS = Article(
 
 def write(store: ChunkStore, chunker: Chunker, article: Article, stale=()):
     chunks = chunker.chunk(article)
-    store.write_article(chunks, store.embedder.embed_passages([c.searchable_text for c in chunks]), stale)
+    sentences = [s.searchable_text for c in chunks for s in c.sentences()]
+    embed = store.embedder.embed_passages
+    store.write_article(chunks, embed([c.searchable_text for c in chunks]), embed(sentences), stale)
     store.commit()
     return chunks
 
