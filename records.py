@@ -63,7 +63,8 @@ class Chunk:
         return f"{self.title}\n{self.text}" if self.title else self.text
 
     def sentences(self) -> list[Sentence]:
-        """The chunk's sentences, with offsets in the article like the chunk's own."""
+        """The chunk's sentences, with offsets in the article like the chunk's own; a sentence's id is its
+        chunk's id, ":s" and its number, which the store relies on."""
         return [
             Sentence(f"{self.id}:s{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
             for i, (s, e) in enumerate(sentence_spans(self.text))

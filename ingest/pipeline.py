@@ -39,7 +39,7 @@ class IngestReport:
         )
 
 
-def _texts(chunks: list[Chunk]) -> list[str]:
+def embedded_texts(chunks: list[Chunk]) -> list[str]:
     """What the model embeds for an article: its chunks, then their sentences, in order."""
     return [c.searchable_text for c in chunks] + [s.searchable_text for c in chunks for s in c.sentences()]
 
@@ -70,7 +70,7 @@ def ingest_articles(
 
     def flush() -> None:
         # One encode call for every chunk and sentence of the batch keeps the model's batches full.
-        texts = [t for _, chunks in pending for t in _texts(chunks)]
+        texts = [t for _, chunks in pending for t in embedded_texts(chunks)]
         vectors = embedder.embed_passages(texts)
         at = 0
         for article, chunks in pending:
@@ -95,7 +95,7 @@ def ingest_articles(
             progress(1)
             continue
         chunks = chunker.chunk(article)
-        report.tokens += sum(chunker.count_tokens(_texts(chunks)))
+        report.tokens += sum(chunker.count_tokens(embedded_texts(chunks)))
         pending.append((article, chunks))
         if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
             flush()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from errors import InputError, SanadError
-from records import Answer
+from records import Answer, Filters
 from settings import load_settings
 
 
@@ -64,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
     ask.add_argument("-k", type=int, help="passages to return")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--from", dest="published_from", metavar="DATE", default="", help="published on or after DATE")
+    ask.add_argument("--to", dest="published_to", metavar="DATE", default="", help="published on or before DATE")
+    ask.add_argument("--source", action="append", default=[], help="only this source (repeatable)")
+    ask.add_argument("--author", action="append", default=[], help="only this author (repeatable)")
+    ask.add_argument("--lang", action="append", default=[], help="only articles in this language, e.g. ar (repeatable)")
     evaluate = commands.add_parser("eval", help="score retrieval and answers on a question set")
     evaluate.add_argument("dataset", type=Path, help="a folder with articles/ and questions.jsonl")
     evaluate.add_argument("--db", type=Path, help="a data directory that already holds the articles")
@@ -79,13 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either a QUESTION or --questions FILE")
     try:
         settings = load_settings(data_dir=args.db)
+        filters = Filters(
+            args.published_from, args.published_to, tuple(args.source), tuple(args.author), tuple(args.lang)
+        )
         questions = _questions(args.questions) if args.questions else [(None, args.question)]
         from rag.pipeline import AskPipeline
 
         pipeline = AskPipeline.open(settings)
         k = args.k or settings.top_k
         for question_id, question in questions:
-            answer = pipeline.ask(question, k)
+            answer = pipeline.ask(question, k, filters)
             if args.json or args.questions:
                 print(json.dumps(answer.to_json(question_id), ensure_ascii=False), flush=True)
             else:

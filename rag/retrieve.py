@@ -42,7 +42,7 @@ class Retriever:
         lexical = [chunk_id for chunk_id, _ in self.store.lexical_search(question, depth, filters)]
         if mode == "lexical":
             return self.store.passages(lexical[:k], vector)
-        dense = self.store.search(vector, depth, filters)
+        dense = [chunk_id for chunk_id, _ in self.store.nearest(vector, depth, filters)]
         sentences = [chunk_id for chunk_id, _ in self.store.sentence_search(vector, depth, filters)]
         fused: dict[str, float] = {}
 
@@ -53,14 +53,9 @@ class Retriever:
         language = guess_language(question)
         settings = self.settings
         add(sentences, lambda _: settings.sentence_weight)
-        add([p.chunk.id for p in dense], lambda _: settings.chunk_weight)
+        add(dense, lambda _: settings.chunk_weight)
         # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
         add(lexical, lambda chunk_id: settings.lexical_weight * (
             1.0 if self.store.lexical.language_of(chunk_id) in (language, "") else settings.cross_language_lexical
         ))
-        best = sorted(fused, key=fused.get, reverse=True)[:k]
-        return self._passages(best, vector, {p.chunk.id: p for p in dense})
-
-    def _passages(self, chunk_ids: list[str], vector: np.ndarray, known: dict[str, Passage]) -> list[Passage]:
-        found = known | {p.chunk.id: p for p in self.store.passages([i for i in chunk_ids if i not in known], vector)}
-        return [found[i] for i in chunk_ids if i in found]
+        return self.store.passages(sorted(fused, key=fused.get, reverse=True)[:k], vector)

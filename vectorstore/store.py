@@ -121,13 +121,12 @@ class ChunkStore:
             self.lexical.replace_all(self._all_chunks(), revision)
 
     def _all_chunks(self) -> list[Chunk]:
-        chunks, offset = [], 0
-        while batch := self._collection.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=offset):
+        chunks: list[Chunk] = []
+        while True:
+            batch = self._collection.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=len(chunks))
             if not batch["ids"]:
-                break
+                return chunks
             chunks += [Chunk.from_store(*row) for row in zip(batch["ids"], batch["documents"], batch["metadatas"])]
-            offset += len(batch["ids"])
-        return chunks
 
     def commit(self) -> None:
         """Make the writes so far durable in the BM25 index and visible to other processes as a new revision."""
@@ -211,15 +210,19 @@ class ChunkStore:
             )
         ]
 
+    def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(chunk id, similarity) of the k chunks nearest to `vector`: ids only, which is all fusion needs."""
+        got = self._collection.query(query_embeddings=[vector], n_results=k, where=where(filters), include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
+
     def sentence_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k chunks whose best sentence is nearest to `vector`, as (chunk id, that sentence's similarity)."""
         # Chunks have several sentences; asking for a few per wanted chunk leaves k distinct ones in practice.
-        got = self._sentences.query(
-            query_embeddings=[vector], n_results=4 * k, where=where(filters), include=["metadatas", "distances"]
-        )
+        # Only distances are fetched: a sentence id names its chunk, and metadata would cost more than the search.
+        got = self._sentences.query(query_embeddings=[vector], n_results=4 * k, where=where(filters), include=["distances"])
         best: dict[str, float] = {}
-        for meta, distance in zip(got["metadatas"][0], got["distances"][0]):
-            best.setdefault(meta["chunk_id"], 1.0 - float(distance))
+        for sentence_id, distance in zip(got["ids"][0], got["distances"][0]):
+            best.setdefault(sentence_id.rsplit(":s", 1)[0], 1.0 - float(distance))
         return list(best.items())[:k]
 
     def sentences(self, chunk_ids: list[str], vector: np.ndarray) -> list[tuple[Sentence, float]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from errors import InputError
+from records import Filters
 from ingest.pipeline import ingest_paths
 from rag.pipeline import AskPipeline
 from tests.cli import run
@@ -70,3 +71,18 @@ def test_malformed_questions_file_names_the_line(settings, tmp_path):
     result = run(["rag", "ask", "--questions", str(path)], settings)
     assert result.returncode == 2
     assert result.stderr.strip() == f'error: {path}:2: each line needs {{"id": ..., "question": "..."}}'
+
+
+def test_filters_restrict_before_k(pipeline):
+    chess_only = Filters(authors=("رامي عوض",))
+    answer = pipeline.ask("Why was the bridge closed?", k=3, filters=chess_only)
+    assert answer.passages and {p.chunk.author for p in answer.passages} == {"رامي عوض"}
+    autumn = Filters(published_from="2026-09-01", published_to="2026-12-31")
+    dates = {p.chunk.published for p in pipeline.ask("ماذا حدث؟", k=5, filters=autumn).passages}
+    assert dates == {"2026-09-12", "2026-10-01"}
+
+
+def test_bad_filter_date_is_a_clear_error_on_the_command_line(settings):
+    result = run(["rag", "ask", "متى؟", "--from", "last tuesday"], settings)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: filters: date 'last tuesday' is not a date like 2026-03-14"

@@ -66,11 +66,27 @@ class StoreContract:
         assert store.count() == len(new) == 1
         assert store.versions(["water"])["water"][0] == shorter.fingerprint
 
+    def test_sentences_are_stored_searched_and_replaced(self, store, chunker):
+        old = write(store, chunker, WATER)
+        query = store.embedder.embed_queries(["summer water cuts"])[0]
+        chunk_id, similarity = store.sentence_search(query, k=1)[0]
+        assert chunk_id == old[1].id and 0 < similarity <= 1
+        found = store.sentences([old[1].id, old[0].id], query)
+        assert [s.text for s, _ in found] == [
+            "He said it would end summer water cuts.", "The minister announced a desalination plant for the coastal city.",
+        ]
+        assert all(WATER.text[s.start : s.end] == s.text for s, _ in found)
+        shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
+        new = write(store, chunker, shorter, stale={c.id for c in old})
+        assert [s.text for s, _ in store.sentences([c.id for c in old + new], query)] == ["The plant was cancelled."]
+
     def test_delete_article(self, store, chunker):
         write(store, chunker, WATER)
         kept = write(store, chunker, CHESS)
         assert store.delete_article("water") == 2
         assert store.count() == len(kept) and store.delete_article("water") == 0
+        query = store.embedder.embed_queries(["desalination"])[0]
+        assert {chunk_id for chunk_id, _ in store.sentence_search(query, k=10)} == {c.id for c in kept}
 
     def test_search_ranks_the_matching_chunk_first(self, store, chunker):
         write(store, chunker, WATER)

@@ -1,0 +1,58 @@
+"""Names across scripts: a name written in Latin letters finds its Arabic spelling, and the reverse."""
+
+from pathlib import Path
+
+import pytest
+
+from analysis import name_key, normalize
+from ingest.pipeline import ingest_paths
+from rag.retrieve import Retriever
+from vectorstore.store import ChunkStore
+
+NAMES = Path(__file__).parent.parent / "fixtures" / "names"
+
+
+@pytest.mark.parametrize("latin, arabic", [
+    ("Peskov", "بيسكوف"), ("Tokayev", "توكاييف"), ("Bachelet", "باشليت"), ("Putin", "بوتين"),
+    ("Erdogan", "أردوغان"), ("Zelensky", "زيلينسكي"), ("Macron", "ماكرون"), ("Sokolov", "سوكولوف"),
+])
+def test_latin_and_arabic_spellings_share_a_key(latin, arabic):
+    assert name_key(normalize(latin)) == name_key(normalize(arabic)) is not None
+
+
+@pytest.mark.parametrize("word", ["Haddad", "ال", "في", "Gaza"])
+def test_short_skeletons_make_no_key(word):
+    assert name_key(normalize(word)) is None  # fewer than three consonants match common words by chance
+
+
+@pytest.fixture
+def store(settings, embedder):
+    store = ChunkStore(settings, embedder)
+    ingest_paths([NAMES], settings, store)
+    return store
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did Peskov say?", "peskov-ar.md"),
+    ("Where was Tokayev mentioned?", "tokayev-ar.md"),
+    ("Bachelet", "bachelet-ar.md"),
+    ("ماذا قال سوكولوف؟", "sokolov-en.md"),
+    ("أين ورد اسم زيلينسكي؟", "zelensky-en.md"),
+])
+def test_lexical_search_matches_names_across_scripts(store, question, expected):
+    best, _ = store.lexical_search(question, k=3)[0]
+    assert best.startswith(_article_id(store, expected))
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did Peskov say?", "peskov-ar.md"),
+    ("ماذا قال سوكولوف؟", "sokolov-en.md"),
+])
+def test_hybrid_retrieval_puts_the_named_article_first(store, settings, question, expected):
+    passages = Retriever(store, settings).retrieve(question, k=3)
+    assert Path(passages[0].chunk.source).name == expected
+
+
+def _article_id(store: ChunkStore, file_name: str) -> str:
+    vector = store.embedder.embed_queries(["test"])[0]
+    return next(p.chunk.article_id for p in store.search(vector, k=10) if Path(p.chunk.source).name == file_name)
