@@ -60,7 +60,7 @@ def main() -> None:
         store = ChunkStore(settings, embedder)
         report = ingest_paths([args.articles], settings, store)
         print(f"raw encode: {tokens / raw:8.0f} tokens/s {len(chunks) / raw:7.1f} chunks/s ({raw:.1f}s)")
-        print(f"ingest:     {report.tokens / report.seconds:8.0f} tokens/s {report.chunks / report.seconds:7.1f} chunks/s "
+        print(f"ingest:     {tokens / report.seconds:8.0f} tokens/s {report.chunks / report.seconds:7.1f} chunks/s "
               f"({report.seconds:.1f}s, {report.chunks} chunks)")
         print(f"ingest / raw throughput: {raw / report.seconds:.2f}")
 

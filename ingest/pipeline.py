@@ -26,7 +26,6 @@ class IngestReport:
     failed: int = 0
     skipped_files: int = 0
     chunks: int = 0
-    tokens: int = 0
     seconds: float = 0.0
     errors: list[InputError] = field(default_factory=list)
 
@@ -95,7 +94,6 @@ def ingest_articles(
             progress(1)
             continue
         chunks = chunker.chunk(article)
-        report.tokens += sum(chunker.count_tokens(embedded_texts(chunks)))
         pending.append((article, chunks))
         if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
             flush()
