@@ -110,6 +110,7 @@ class Filters:
     sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
+    exclude_sources: tuple[str, ...] = ()
 
     def __post_init__(self):
         for bound in (self.published_from, self.published_to):
@@ -125,11 +126,16 @@ class Filters:
         for name, values in (("source", self.sources), ("author", self.authors), ("lang", self.langs)):
             if values:
                 found.append((name, "$in", list(values)))
+        if self.exclude_sources:
+            found.append(("source", "$nin", list(self.exclude_sources)))
         return found
 
     def matches(self, metadata: dict) -> bool:
         """Whether a chunk with this metadata passes, judged as Chroma judges the same conditions."""
-        tests = {"$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b, "$in": lambda a, b: a in b}
+        tests = {
+            "$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b,
+            "$in": lambda a, b: a in b, "$nin": lambda a, b: a not in b,
+        }
         return all(tests[op](metadata.get(name), value) for name, op, value in self.conditions())
 
 
@@ -141,6 +147,18 @@ class Passage:
     score: float
 
 
+@dataclass(frozen=True)
+class Citation:
+    """The exact span an answer quotes: passage number n, and character offsets in the article."""
+
+    n: int
+    chunk_id: str
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
 @dataclass
 class Answer:
     """What Sanad says to a question: text with [n] markers, and the passages those numbers point to."""
@@ -149,6 +167,8 @@ class Answer:
     text: str
     abstained: bool
     passages: list[Passage] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
 
     def to_json(self, question_id: str | int | None = None) -> dict:
         """The stable JSON shape of `rag ask --json`; passages are numbered from 1, best first."""
@@ -157,6 +177,8 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {
                     "n": n,

@@ -33,10 +33,11 @@ def _questions(path: Path) -> list[tuple[object, str]]:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.text)
+    label = "  (closest passage; it does not answer the question)" if answer.abstained else ""
     for n, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk
         byline = ", ".join(part for part in (chunk.author, chunk.published) if part)
-        print(f"\n[{n}] {chunk.title}" + (f" ({byline})" if byline else "") + f"\n    {chunk.url or chunk.source}")
+        print(f"\n[{n}] {chunk.title}" + (f" ({byline})" if byline else "") + label + f"\n    {chunk.url or chunk.source}")
         print("    " + chunk.text.replace("\n", "\n    "))
 
 
@@ -45,7 +46,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     try:
         figures = run_eval(
-            args.dataset, load_settings(), args.db, args.k, args.add_questions,
+            args.dataset, load_settings(), args.db, args.k, args.add_questions, args.unanswerable,
             log=lambda line: print(line, file=sys.stderr),
         )
     except SanadError as error:
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--db", type=Path, help="a data directory that already holds the articles")
     evaluate.add_argument("-k", type=int, default=10, help="passages fetched per question")
     evaluate.add_argument("--add-questions", type=Path, help="more questions about the same articles")
+    evaluate.add_argument("--unanswerable", type=int, default=200, metavar="N",
+                          help="also ask N sampled questions with their article removed (default 200)")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.k is not None and not 1 <= args.k <= 100:

@@ -1,28 +1,157 @@
-"""Answers: the stored sentence of the top passages that best matches the question, quoted with its [n]."""
+"""Extractive answers: the sentence (or clause) of the top passages that answers, quoted with its source and [n].
+
+Sentences are scored by their embedding similarity to the question (vectors stored at ingest), by how many of
+the question's words they share after Arabic normalisation, and by their fit to the question's type ("when"
+wants a date, "how many" a number, "what did X say" reported speech). Below a calibrated score, Sanad abstains.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 
-from records import Answer, Passage
+from analysis import normalize, split_spans, terms
+from ingest.readers import guess_language
+from records import Answer, Citation, Passage, Sentence
+from settings import Settings
 from vectorstore.store import ChunkStore
 
-# Only the best few passages are read for the answer sentence: lower ones rarely hold it.
+# Only the best few passages are read for the answer: lower ones rarely hold it.
 _PASSAGES_READ = 3
+
+_QUESTION_TYPES = {
+    "said": re.compile(r"(ماذا|ما الذي|ما)\s+(قال|قالت|صرح|صرحت|اكد|اكدت|اعلن|اعلنت|ذكر|ذكرت)|\b(say|said|tell|told|state|claim)\w*", re.I),
+    "when": re.compile(r"\bمتي\b|في (اي|اى) (عام|سنه|تاريخ|يوم|شهر|قرن)|\bwhen\b|what (year|date)|which year", re.I),
+    "count": re.compile(r"\bكم\b|how (many|much|long|old)|\bnumber of\b", re.I),
+}
+_MONTHS = (
+    "يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|شباط|اذار|نيسان|ايار|حزيران|"
+    "تموز|اب|ايلول|تشرين|january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_FITS = {
+    "said": re.compile(r"\b(قال|قالت|اكد|اكدت|صرح|صرحت|اعلن|اعلنت|اشار|اشارت|اضاف|اضافت|بحسب|وفقا|said|told|according|added|stated)\b"),
+    "when": re.compile(rf"\b\d{{3,4}}\b|\b({_MONTHS})\b|\b(عام|سنه|القرن|century)\b"),
+    "count": re.compile(r"\d|\b(الف|مليون|مليار|مئه|ماءه|عشر\w*|thousand|million|billion|hundred)\b"),
+}
+# Question words and particles: sharing them says nothing about whether a sentence answers.
+_STOP = {t for w in (
+    "ما ماذا من متى اين كم كيف هل لماذا لما اي الذي التي هو هي هم في على عن الى من مع او ثم قد كان كانت "
+    "what who whom when where which how why is are was were the a an of in on to for did does do and or"
+).split() for t in terms(w)}
+# Long sentences are cut to the clause that answers; below this length the whole sentence reads better.
+# 300 keeps ARCD's median answer near 250 characters; trimming shorter sentences cut answers off (eval).
+_TRIM_ABOVE_CHARS = 300
+_CLAUSE = re.compile(r"[،؛;,]+(?=\s)")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    sentence: Sentence
+    n: int
+    score: float
+
+
+def question_type(question: str) -> str | None:
+    """'said', 'when' or 'count' when the question asks for one of those, else None."""
+    normalized = normalize(question)
+    return next((kind for kind, pattern in _QUESTION_TYPES.items() if pattern.search(normalized)), None)
+
+
+def _content_terms(text: str) -> set[str]:
+    return {t for t in terms(text) if t not in _STOP}
 
 
 class ExtractiveAnswerer:
-    """Quotes the best-matching sentence from the top passages; says so plainly when there is nothing to quote."""
+    """Quotes the best sentence of the top passages, or abstains when none is close enough."""
 
-    def __init__(self, store: ChunkStore):
+    def __init__(self, store: ChunkStore, settings: Settings):
         self.store = store
+        self.settings = settings
+
+    def score(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
+        """Every sentence of the top passages, best first."""
+        read = [p.chunk.id for p in passages[:_PASSAGES_READ]]
+        wanted = _content_terms(question)
+        kind = question_type(question)
+        candidates = []
+        for sentence, similarity in self.store.sentences(read, vector):
+            shared = len(wanted & _content_terms(sentence.text)) / len(wanted) if wanted else 0.0
+            fits = bool(kind and _FITS[kind].search(normalize(sentence.text)))
+            score = similarity + self.settings.answer_overlap_weight * shared + self.settings.answer_type_weight * fits
+            candidates.append(_Candidate(sentence, read.index(sentence.chunk_id) + 1, score))
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
 
     def answer(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
-        """An answer whose sentence carries the [n] of the passage it comes from."""
-        read = [p.chunk.id for p in passages[:_PASSAGES_READ]]
-        candidates = self.store.sentences(read, vector)
-        if not candidates:
-            return Answer(question, "No passage in the store matches this question.", abstained=True)
-        sentence, _ = max(candidates, key=lambda pair: pair[1])
-        n = read.index(sentence.chunk_id) + 1
-        return Answer(question, f"{sentence.text} [{n}]", abstained=False, passages=passages)
+        """An answer that quotes its evidence with [n], or an abstention that still lists the closest passages."""
+        candidates = self.score(question, vector, passages)
+        language = guess_language(question) or "en"
+        if not candidates or candidates[0].score < self._threshold(language, passages[candidates[0].n - 1]):
+            return Answer(question, _ABSTAIN[language if language in _ABSTAIN else "en"], True, passages,
+                          confidence=candidates[0].score if candidates else 0.0)
+        chosen = self._choose(candidates)
+        citations = []
+        for candidate in chosen:
+            start, end = self._trim(question, candidate.sentence)
+            passage = passages[candidate.n - 1]
+            citations.append(
+                Citation(candidate.n, passage.chunk.id, passage.chunk.article_id, start, end, passage_text(passage, start, end))
+            )
+        quotes = " ".join(f"{c.text} [{c.n}]" for c in citations)
+        return Answer(question, attribution(passages[chosen[0].n - 1], language) + quotes, False, passages,
+                      citations, chosen[0].score)
+
+    def _choose(self, candidates: list[_Candidate]) -> list[_Candidate]:
+        """The best sentence, and the next distinct one when it scores nearly as well; in reading order."""
+        best = candidates[0]
+        seen = normalize(best.sentence.text)
+        runner_up = next((c for c in candidates[1:] if normalize(c.sentence.text) != seen), None)
+        if runner_up is None or best.score - runner_up.score > self.settings.second_sentence_gap:
+            return [best]
+        return sorted([best, runner_up], key=lambda c: (c.n, c.sentence.start))
+
+    def _threshold(self, language: str, passage: Passage) -> float:
+        # Across languages similarities run lower and no words are shared, so the bar is calibrated apart.
+        if passage.chunk.lang and passage.chunk.lang != language:
+            return self.settings.abstain_below_cross_language
+        return self.settings.abstain_below
+
+    def _trim(self, question: str, sentence: Sentence) -> tuple[int, int]:
+        """Article offsets of the clause (or two) that shares most with the question, for long sentences."""
+        if len(sentence.text) <= _TRIM_ABOVE_CHARS:
+            return sentence.start, sentence.end
+        clauses = split_spans(sentence.text, 0, len(sentence.text), _CLAUSE)
+        if len(clauses) < 2:
+            return sentence.start, sentence.end
+        wanted = _content_terms(question)
+        kind = question_type(question)
+
+        def worth(a: int, b: int) -> float:
+            text = sentence.text[clauses[a][0] : clauses[b][1]]
+            fits = bool(kind and _FITS[kind].search(normalize(text)))
+            return len(wanted & _content_terms(text)) + 2 * fits
+
+        windows = [(a, min(a + 1, len(clauses) - 1)) for a in range(len(clauses))]
+        a, b = max(windows, key=lambda w: worth(*w))
+        return sentence.start + clauses[a][0], sentence.start + clauses[b][1]
+
+
+def passage_text(passage: Passage, start: int, end: int) -> str:
+    """The article's text between two article offsets, read from the passage that holds them."""
+    return passage.chunk.text[start - passage.chunk.start : end - passage.chunk.start]
+
+
+_ABSTAIN = {
+    "ar": "لا تجيب المقالات المتوفرة عن هذا السؤال بوضوح. هذه أقرب المقاطع إليه، ولا يحتوي أيٌّ منها على الإجابة.",
+    "en": "The articles do not clearly answer this question. These are the closest passages; none of them holds the answer.",
+}
+
+
+def attribution(passage: Passage, language: str) -> str:
+    """«According to "title" (author, date): » in the question's language; our words, not the source's."""
+    chunk = passage.chunk
+    byline = [part for part in (chunk.author, chunk.published) if part]
+    if language == "ar":
+        return f"بحسب «{chunk.title}»" + (f" ({'، '.join(byline)})" if byline else "") + ": "
+    return f'According to "{chunk.title}"' + (f" ({', '.join(byline)})" if byline else "") + ": "

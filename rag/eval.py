@@ -7,6 +7,7 @@ per line, `article` being a file name under `articles/` (the layout of ARCD as s
 from __future__ import annotations
 
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -18,10 +19,11 @@ from pathlib import Path
 from analysis import normalize
 from errors import InputError
 from ingest.readers import guess_language
-from records import Answer
+from records import Answer, Filters
 from settings import Settings
 
 HIT_AT = (1, 3, 5, 10)
+_SAMPLE_SEED = 20261130  # the same unanswerable sample every run, so figures compare
 _EDGE_PUNCTUATION = " ،؛,.:;!?؟()[]{}\"'«»-–—"
 
 
@@ -39,9 +41,12 @@ class Outcome:
     """How one question fared."""
 
     question: EvalQuestion
+    unanswerable: bool  # asked with its gold article filtered out of every search
     rank: int | None  # 1-based rank of the first passage that holds a gold answer, from the right article
     answer_hit: bool
     answer_chars: int
+    passage_hit: bool  # the baseline answer: the whole top passage
+    passage_chars: int
     abstained: bool
     milliseconds: float
 
@@ -57,7 +62,7 @@ def holds_answer(text: str, answers: tuple[str, ...]) -> bool:
     return any(form in normalized for form in gold_forms(answers))
 
 
-def judge(question: EvalQuestion, answer: Answer, milliseconds: float) -> Outcome:
+def judge(question: EvalQuestion, answer: Answer, milliseconds: float, unanswerable: bool = False) -> Outcome:
     """Score one answer: where the first right passage ranks, and whether the answer text holds the answer."""
     rank = next(
         (
@@ -67,7 +72,11 @@ def judge(question: EvalQuestion, answer: Answer, milliseconds: float) -> Outcom
         None,
     )
     hit = not answer.abstained and holds_answer(answer.text, question.answers)
-    return Outcome(question, rank, hit, len(answer.text), answer.abstained, milliseconds)
+    top = answer.passages[0].chunk.text if answer.passages else ""
+    return Outcome(
+        question, unanswerable, rank, hit, len(answer.text), holds_answer(top, question.answers), len(top),
+        answer.abstained, milliseconds,
+    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -75,8 +84,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def summarize(outcomes: list[Outcome]) -> dict[str, float]:
-    """The figures for a group of outcomes."""
+def summarize(all_outcomes: list[Outcome]) -> dict[str, float]:
+    """The figures for a group of outcomes: retrieval and answers on the normal questions, then how often
+    Sanad answered those and abstained on the ones whose article was removed."""
+    outcomes = [o for o in all_outcomes if not o.unanswerable]
+    removed = [o for o in all_outcomes if o.unanswerable]
     if not outcomes:
         return {"questions": 0}
     count = len(outcomes)
@@ -86,7 +98,12 @@ def summarize(outcomes: list[Outcome]) -> dict[str, float]:
     figures["mrr@10"] = sum(1 / o.rank for o in outcomes if o.rank is not None and o.rank <= 10) / count
     figures["answer_hit"] = sum(o.answer_hit for o in outcomes) / count
     figures["median_answer_chars"] = statistics.median(o.answer_chars for o in outcomes)
+    figures["passage_answer_hit"] = sum(o.passage_hit for o in outcomes) / count
+    figures["passage_median_chars"] = statistics.median(o.passage_chars for o in outcomes)
     figures["abstention"] = sum(o.abstained for o in outcomes) / count
+    figures["answer_rate"] = 1 - figures["abstention"]
+    figures["unanswerable"] = len(removed)
+    figures["abstention_unanswerable"] = sum(o.abstained for o in removed) / len(removed) if removed else None
     figures["p50_ms"] = statistics.median(o.milliseconds for o in outcomes)
     figures["p95_ms"] = _percentile([o.milliseconds for o in outcomes], 0.95)
     return figures
@@ -109,9 +126,9 @@ def format_table(figures: dict[str, dict[str, float]]) -> str:
         cells = []
         for group in groups:
             value = figures[group].get(name)
-            if value is None:
+            if value is None:  # the figure does not apply to this group
                 cells.append(f"{'-':>10}")
-            elif name in ("questions", "median_answer_chars") or name.endswith("_ms"):
+            elif name in ("questions", "unanswerable") or name.endswith(("_chars", "_ms")):
                 cells.append(f"{value:>10.0f}")
             else:
                 cells.append(f"{value:>10.3f}")
@@ -161,10 +178,11 @@ def eval_settings(settings: Settings, db: Path | None) -> Iterator[Settings]:
 
 def run_eval(
     dataset: Path, settings: Settings, db: Path | None, k: int, extra_questions: Path | None = None,
-    log: Callable[[str], None] = lambda line: None,
+    unanswerable: int = 200, log: Callable[[str], None] = lambda line: None,
 ) -> dict[str, dict[str, float]]:
     """Ingest the dataset's articles unless the store holds them, ask every question (the dataset's and any
-    extra ones about the same articles), and report the figures."""
+    extra ones about the same articles), then ask a sample of `unanswerable` of them again with their gold
+    article filtered out of every search, as if it had never been ingested, and report the figures."""
     from ingest.pipeline import ingest_paths
     from rag.pipeline import AskPipeline
 
@@ -181,9 +199,15 @@ def run_eval(
         store = pipeline.retriever.store
         if store.count() == 0:
             log(ingest_paths([dataset / "articles"], used, store).summary())
+        sources = {Path(source).name: source for source in store.lexical.sources()}
+        removed = random.Random(_SAMPLE_SEED).sample(questions, min(unanswerable, len(questions)))
         outcomes = []
-        for question in questions:
+        for question, filters in [(q, None) for q in questions] + [(q, _without(q, sources)) for q in removed]:
             started = time.perf_counter()
-            answer = pipeline.ask(question.question, max(k, max(HIT_AT)))
-            outcomes.append(judge(question, answer, (time.perf_counter() - started) * 1000))
+            answer = pipeline.ask(question.question, max(k, max(HIT_AT)), filters)
+            outcomes.append(judge(question, answer, (time.perf_counter() - started) * 1000, filters is not None))
     return report(outcomes)
+
+
+def _without(question: EvalQuestion, sources: dict[str, str]) -> Filters:
+    return Filters(exclude_sources=(sources.get(question.article, question.article),))

@@ -26,7 +26,7 @@ class AskPipeline:
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
         store = ChunkStore(settings, embedder or Embedder(settings))
-        return cls(Retriever(store, settings), ExtractiveAnswerer(store))
+        return cls(Retriever(store, settings), ExtractiveAnswerer(store, settings))
 
     def ask(self, question: str, k: int, filters: Filters | None = None) -> Answer:
         """Answer `question` from the k best passages among those that pass `filters`."""

@@ -39,6 +39,10 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self._terms)
 
+    def sources(self) -> set[str]:
+        """Every source that has a chunk in the index."""
+        return {fields["source"] for fields in self._fields.values()}
+
     def language_of(self, chunk_id: str) -> str:
         """The language recorded for a chunk, '' when unknown."""
         return self._fields.get(chunk_id, {}).get("lang", "")

@@ -24,8 +24,9 @@ def pipeline(settings, embedder):
 
 def test_answer_json_shape(pipeline):
     answer = pipeline.ask("من فاز ببطولة الشطرنج؟", k=3).to_json("q1")
-    assert set(answer) == {"id", "question", "answer", "abstained", "passages"}
+    assert set(answer) == {"id", "question", "answer", "abstained", "confidence", "citations", "passages"}
     assert answer["id"] == "q1" and answer["abstained"] is False and "[1]" in answer["answer"]
+    assert all(set(c) == {"n", "chunk_id", "article_id", "start", "end", "text"} for c in answer["citations"])
     passages = answer["passages"]
     assert [p["n"] for p in passages] == [1, 2, 3] and all(set(p) == PASSAGE_FIELDS for p in passages)
     assert [p["score"] for p in passages] == sorted((p["score"] for p in passages), reverse=True)

@@ -1,0 +1,82 @@
+"""Extractive answers: exact citations, the source named in the question's language, abstention, question types."""
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest_paths
+from rag.answer import question_type
+from rag.pipeline import AskPipeline
+from vectorstore.store import ChunkStore
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "crosslingual"
+
+
+@pytest.fixture(scope="module")
+def pipeline(base_settings, embedder, tmp_path_factory):
+    settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("answers")})
+    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
+    return AskPipeline.open(settings, embedder)
+
+
+def article_text(source: str) -> str:
+    from ingest.readers import read_paths
+
+    return read_paths([Path(source)]).articles[0].text
+
+
+def test_every_citation_is_an_exact_span_of_its_article(pipeline):
+    answer = pipeline.ask("كم طناً أنتج الهكتار الواحد هذا العام؟", k=3)
+    assert not answer.abstained and answer.citations
+    for citation in answer.citations:
+        passage = answer.passages[citation.n - 1]
+        assert article_text(passage.chunk.source)[citation.start : citation.end] == citation.text
+        assert f"{citation.text} [{citation.n}]" in answer.text
+    assert "أربعة أطنان" in answer.text
+
+
+def test_the_source_is_named_in_the_questions_language(pipeline):
+    arabic = pipeline.ask("من فازت ببطولة الشطرنج الوطنية؟", k=3)
+    english = pipeline.ask("How many schools will the measles vaccination teams visit?", k=3)
+    assert arabic.text.startswith("بحسب «شابة في السابعة عشرة تفوز ببطولة الشطرنج الوطنية» (رامي عوض، 2026-02-03): ")
+    assert english.text.startswith('According to "حملة تطعيم ضد الحصبة في المدارس الابتدائية" (دينا فرح, 2026-10-01): ')
+    assert "جود الحسيني" in arabic.text and "ألفاً وخمسمئة مدرسة" in english.text
+
+
+@pytest.mark.parametrize("question, opening", [
+    ("What is the boiling point of mercury in a vacuum?", "The articles do not clearly answer this question."),
+    ("ما هي عاصمة أستراليا؟", "لا تجيب المقالات المتوفرة عن هذا السؤال بوضوح."),
+])
+def test_unanswerable_questions_abstain_and_still_list_passages(pipeline, question, opening):
+    answer = pipeline.ask(question, k=3)
+    assert answer.abstained and answer.text.startswith(opening)
+    assert len(answer.passages) == 3 and answer.citations == [] and "[" not in answer.text
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("متى بدأ الحصاد؟", "when"), ("في أي عام أغلق الجسر؟", "when"), ("When was the bridge closed?", "when"),
+    ("كم مدرسة ستزور الفرق؟", "count"), ("How many schools?", "count"),
+    ("ماذا قال فادي سلامة عن المخازن؟", "said"), ("What did the engineer say about the bridge?", "said"),
+    ("من فاز بالبطولة؟", None), ("Why was the bridge closed?", None),
+])
+def test_question_types(question, kind):
+    assert question_type(question) == kind
+
+
+def test_a_duplicated_sentence_is_quoted_once(settings, embedder, tmp_path):
+    sentence = "وقال رئيس التعاونية إن المخازن الجديدة ستبنى قبل الخريف."
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.md").write_text(f"# نسخة {name}\n\n{sentence}\n", encoding="utf-8")
+    ingest_paths([tmp_path], settings, ChunkStore(settings, embedder))
+    answer = AskPipeline.open(settings, embedder).ask("متى ستبنى المخازن الجديدة؟", k=2)
+    assert answer.text.count(sentence) == 1 and len(answer.citations) == 1
+
+
+def test_a_long_sentence_is_cut_to_the_clause_that_answers(settings, embedder, tmp_path):
+    clauses = [f"وتحدث التقرير عن موضوع جانبي رقم {i} لا علاقة له بالسؤال" for i in range(6)]
+    clauses.insert(3, "وأعلنت البلدية أن افتتاح الجسر الجديد سيكون في الخامس من مايو")
+    (tmp_path / "long.md").write_text("# تقرير\n\n" + "، ".join(clauses) + ".\n", encoding="utf-8")
+    ingest_paths([tmp_path], settings, ChunkStore(settings, embedder))
+    answer = AskPipeline.open(settings, embedder).ask("متى افتتاح الجسر الجديد حسب البلدية؟", k=1)
+    quote = answer.citations[0].text
+    assert "افتتاح الجسر الجديد سيكون في الخامس من مايو" in quote and len(quote) < 200
