@@ -169,6 +169,9 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     confidence: float = 0.0
+    mode: str = "extractive"  # or "llm": written by a language model and verified
+    notes: list[str] = field(default_factory=list)  # what the user should know: removed sentences, fallbacks
+    cited: list[int] = field(default_factory=list)  # for "llm" answers: the passage numbers the text cites
 
     def to_json(self, question_id: str | int | None = None) -> dict:
         """The stable JSON shape of `rag ask --json`; passages are numbered from 1, best first."""
@@ -178,6 +181,8 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
+            "mode": self.mode,
+            "notes": self.notes,
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {

@@ -33,6 +33,8 @@ def _questions(path: Path) -> list[tuple[object, str]]:
 
 def _print_answer(answer: Answer) -> None:
     print(answer.text)
+    for note in answer.notes:
+        print(f"note: {note}")
     label = "  (closest passage; it does not answer the question)" if answer.abstained else ""
     for n, passage in enumerate(answer.passages, start=1):
         chunk = passage.chunk

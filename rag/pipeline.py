@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from errors import InputError
 from rag.answer import ExtractiveAnswerer
 from rag.conversation import Turn, retrieval_query
+from rag.llm import LLMAnswerer
 from rag.retrieve import Retriever
+from rag.verify import CitationVerifier
 from records import Answer, Filters
 from settings import Settings
 from vectorstore.embedder import Embedder
@@ -23,43 +25,61 @@ class AskPipeline:
 
     retriever: Retriever
     answerer: ExtractiveAnswerer
+    llm: LLMAnswerer | None = None
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
         store = ChunkStore(settings, embedder or Embedder(settings))
-        return cls(Retriever(store, settings), ExtractiveAnswerer(store, settings))
+        extractive = ExtractiveAnswerer(store, settings)
+        llm = LLMAnswerer(settings, extractive, CitationVerifier(store, settings)) if settings.llm_base_url else None
+        return cls(Retriever(store, settings), extractive, llm)
 
     def ask(
         self, question: str, k: int, filters: Filters | None = None, history: list[Turn] | None = None
     ) -> Answer:
         """Answer `question` from the k best passages among those that pass `filters`; `history` holds the
         conversation's earlier turns, so that a follow-up is searched with the subject it leans on."""
+        *_, last = self.stream(question, k, filters, history)
+        return last["answer"]
+
+    def stream(
+        self, question: str, k: int, filters: Filters | None = None, history: list[Turn] | None = None
+    ) -> Iterator[dict]:
+        """The answer as events: {"event": "delta", "text"} as it is written (a language model's tokens, or
+        sentence by sentence), then {"event": "answer", "answer": the Answer}."""
         question = question.strip()
         if not question:
             raise InputError("question", "the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError("question", f"the question is longer than {MAX_QUESTION_CHARS} characters")
-        query = retrieval_query(question, history or [])
-        # A follow-up finds its article with the borrowed subject, but picks its sentence by what it asks itself:
-        # with the previous question in the query, the answer would repeat the previous answer.
-        vectors = self.retriever.store.embedder.embed_queries(list(dict.fromkeys([question, query])))
+        history = history or []
+        embed = self.retriever.store.embedder.embed_queries
+        if self.llm and history:
+            # A condensed follow-up stands on its own: it is both searched and answered.
+            asked = query = self.llm.condense(question, [(t.question, t.answer.text) for t in history])
+        else:
+            # An expanded follow-up finds its article with the borrowed subject, but picks its sentence by what
+            # it asks itself: with the previous question in it, the answer would repeat the previous answer.
+            asked, query = question, retrieval_query(question, history)
+        vectors = embed(list(dict.fromkeys([asked, query])))
         passages = self.retriever.retrieve(query, k, filters, vectors[-1])
-        return self.answerer.answer(question, vectors[0], passages)
-
-    def stream(
-        self, question: str, k: int, filters: Filters | None = None, history: list[Turn] | None = None
-    ) -> Iterator[dict]:
-        """The answer as events: {"event": "delta", "text"} pieces, sentence by sentence, then
-        {"event": "answer", "answer": the JSON of `ask`}."""
-        answer = self.ask(question, k, filters, history)
-        for piece in _pieces(answer):
-            yield {"event": "delta", "text": piece}
-        yield {"event": "answer", "answer": answer.to_json()}
+        if self.llm:
+            for piece in self.llm.stream(asked, vectors[0], passages):
+                if isinstance(piece, Answer):
+                    answer = piece
+                else:
+                    yield {"event": "delta", "text": piece}
+        else:
+            answer = self.answerer.answer(asked, vectors[0], passages)
+            for piece in _pieces(answer):
+                yield {"event": "delta", "text": piece}
+        answer.question = question
+        yield {"event": "answer", "answer": answer}
 
 
 def _pieces(answer: Answer) -> list[str]:
-    """The answer's text cut after the source's name and after each cited sentence's [n]."""
+    """An extractive answer's text cut after the source's name and after each cited sentence's [n]."""
     if answer.abstained or not answer.citations:
         return [answer.text]
     cuts = [answer.text.index(answer.citations[0].text)]

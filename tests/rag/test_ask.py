@@ -24,7 +24,7 @@ def pipeline(settings, embedder):
 
 def test_answer_json_shape(pipeline):
     answer = pipeline.ask("من فاز ببطولة الشطرنج؟", k=3).to_json("q1")
-    assert set(answer) == {"id", "question", "answer", "abstained", "confidence", "citations", "passages"}
+    assert set(answer) == {"id", "question", "answer", "abstained", "confidence", "mode", "notes", "citations", "passages"}
     assert answer["id"] == "q1" and answer["abstained"] is False and "[1]" in answer["answer"]
     assert all(set(c) == {"n", "chunk_id", "article_id", "start", "end", "text"} for c in answer["citations"])
     passages = answer["passages"]

@@ -24,8 +24,8 @@ def test_stream_yields_the_answer_sentence_by_sentence_then_the_whole(pipeline):
     events = list(pipeline.stream("كم طناً أنتج الهكتار الواحد هذا العام؟", k=3))
     deltas = [e["text"] for e in events if e["event"] == "delta"]
     final = events[-1]
-    assert final["event"] == "answer" and "".join(deltas) == final["answer"]["answer"]
-    assert deltas[0].startswith("بحسب") and len(deltas) == 1 + len(final["answer"]["citations"])
+    assert final["event"] == "answer" and "".join(deltas) == final["answer"].text
+    assert deltas[0].startswith("بحسب") and len(deltas) == 1 + len(final["answer"].citations)
     assert all(d.rstrip().endswith("]") for d in deltas[1:])
 
 
