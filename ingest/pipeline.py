@@ -12,7 +12,6 @@ from ingest.chunker import Chunker
 from ingest.readers import read_paths
 from records import Article, Chunk
 from settings import Settings
-from vectorstore.embedder import Embedder
 from vectorstore.store import ChunkStore
 
 

@@ -9,15 +9,6 @@ from rag.answer import question_type
 from rag.pipeline import AskPipeline
 from vectorstore.store import ChunkStore
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "crosslingual"
-
-
-@pytest.fixture(scope="module")
-def pipeline(base_settings, embedder, tmp_path_factory):
-    settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("answers")})
-    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
-    return AskPipeline.open(settings, embedder)
-
 
 def article_text(source: str) -> str:
     from ingest.readers import read_paths

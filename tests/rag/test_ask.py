@@ -6,20 +6,15 @@ from pathlib import Path
 import pytest
 
 from errors import InputError
-from records import Filters
 from ingest.pipeline import ingest_paths
-from rag.pipeline import AskPipeline
+from records import Filters
 from tests.cli import run
+from tests.rag.conftest import CROSSLINGUAL as FIXTURES
 from vectorstore.store import ChunkStore
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "crosslingual"
 PASSAGE_FIELDS = {"n", "source", "title", "author", "published", "url", "text", "start", "end", "score", "chunk_id", "article_id"}
 
 
-@pytest.fixture
-def pipeline(settings, embedder):
-    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
-    return AskPipeline.open(settings, embedder)
 
 
 def test_answer_json_shape(pipeline):

@@ -4,20 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest_paths
 from rag.conversation import Turn, is_follow_up, retrieval_query
-from rag.pipeline import AskPipeline
 from records import Answer
-from vectorstore.store import ChunkStore
-
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "crosslingual"
-
-
-@pytest.fixture(scope="module")
-def pipeline(base_settings, embedder, tmp_path_factory):
-    settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("conversation")})
-    ingest_paths([FIXTURES], settings, ChunkStore(settings, embedder))
-    return AskPipeline.open(settings, embedder)
 
 
 def test_stream_yields_the_answer_sentence_by_sentence_then_the_whole(pipeline):
