@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 import snowballstemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 # Harakat, superscript alef, Quranic annotation marks, and tatweel carry no meaning for matching.
 _MARKS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]")
@@ -64,6 +65,15 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+# Function words say nothing about what a text is about; counted, they let any text in the question's
+# language match any question ("the", "what", "في", "من"). Arabic forms are written normalised.
+_ARABIC_STOPWORDS = set("""
+في من علي الي عن مع او ام ثم قد لقد كان كانت يكون تكون كانوا هو هي هم هن هما انا نحن انت انتم هذا هذه ذلك
+تلك هولاء الذي التي الذين اللذين اللتين ما ماذا متي اين كيف كم هل لماذا لما اي اذا ان انه انها لكن بل حتي
+كل بعض غير بين عند منذ لدي لا لم لن ليس ليست و ف ب ل ك ال به بها لها له منه منها فيه فيها عليه عليها الا
+ايضا كما وقد ولا ولم وهو وهي وكان وكانت وفي ومن والي وعلي وعن
+""".split())
+_ENGLISH_STOPWORDS = set(STOPWORDS_EN_PLUS)
 _arabic_stemmer = snowballstemmer.stemmer("arabic")
 _english_stemmer = snowballstemmer.stemmer("english")
 
@@ -123,11 +133,14 @@ def words(text: str) -> list[str]:
 
 
 def terms(text: str) -> list[str]:
-    """What the lexical index counts for a text: the stem of every word, and a name key for each name candidate."""
+    """What the lexical index counts for a text: the stem of every word but function words, and a name key
+    for each name candidate."""
     counted = []
     # Marks go first: \w does not match them, so "المهمّة" would split at its shadda.
     for original in _WORD.findall(_MARKS.sub("", unicodedata.normalize("NFKC", text))):
         word = normalize(original)
+        if word in _ARABIC_STOPWORDS or word in _ENGLISH_STOPWORDS:
+            continue
         counted.append(stem(word))
         if _is_name_candidate(original) and (key := name_key(word)):
             counted.append(key)

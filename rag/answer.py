@@ -35,11 +35,6 @@ _FITS = {
     "when": re.compile(rf"\b\d{{3,4}}\b|\b({_MONTHS})\b|\b(عام|سنه|القرن|century)\b"),
     "count": re.compile(r"\d|\b(الف|مليون|مليار|مئه|ماءه|عشر\w*|thousand|million|billion|hundred)\b"),
 }
-# Question words and particles: sharing them says nothing about whether a sentence answers.
-_STOP = {t for w in (
-    "ما ماذا من متى اين كم كيف هل لماذا لما اي الذي التي هو هي هم في على عن الى من مع او ثم قد كان كانت "
-    "what who whom when where which how why is are was were the a an of in on to for did does do and or"
-).split() for t in terms(w)}
 # Long sentences are cut to the clause that answers; below this length the whole sentence reads better.
 # 300 keeps ARCD's median answer near 250 characters; trimming shorter sentences cut answers off (eval).
 _TRIM_ABOVE_CHARS = 300
@@ -60,7 +55,7 @@ def question_type(question: str) -> str | None:
 
 
 def _content_terms(text: str) -> set[str]:
-    return {t for t in terms(text) if t not in _STOP}
+    return set(terms(text))
 
 
 class ExtractiveAnswerer:
@@ -73,13 +68,16 @@ class ExtractiveAnswerer:
     def score(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
         """Every sentence of the top passages, best first."""
         read = [p.chunk.id for p in passages[:_PASSAGES_READ]]
+        crosses = {p.chunk.id: _crosses(p, guess_language(question)) for p in passages[:_PASSAGES_READ]}
         wanted = _content_terms(question)
         kind = question_type(question)
         candidates = []
+        settings = self.settings
         for sentence, similarity in self.store.sentences(read, vector):
             shared = len(wanted & _content_terms(sentence.text)) / len(wanted) if wanted else 0.0
             fits = bool(kind and _FITS[kind].search(normalize(sentence.text)))
-            score = similarity + self.settings.answer_overlap_weight * shared + self.settings.answer_type_weight * fits
+            score = (similarity + settings.cross_language_offset * crosses[sentence.chunk_id]
+                     + settings.answer_overlap_weight * shared + settings.answer_type_weight * fits)
             candidates.append(_Candidate(sentence, read.index(sentence.chunk_id) + 1, score))
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
@@ -112,10 +110,8 @@ class ExtractiveAnswerer:
         return sorted([best, runner_up], key=lambda c: (c.n, c.sentence.start))
 
     def _threshold(self, language: str, passage: Passage) -> float:
-        # Across languages similarities run lower and no words are shared, so the bar is calibrated apart.
-        if passage.chunk.lang and passage.chunk.lang != language:
-            return self.settings.abstain_below_cross_language
-        return self.settings.abstain_below
+        # Across languages no words are shared, so even with the similarity offset the bar is calibrated apart.
+        return self.settings.abstain_below_cross_language if _crosses(passage, language) else self.settings.abstain_below
 
     def _trim(self, question: str, sentence: Sentence) -> tuple[int, int]:
         """Article offsets of the clause (or two) that shares most with the question, for long sentences."""
@@ -135,6 +131,11 @@ class ExtractiveAnswerer:
         windows = [(a, min(a + 1, len(clauses) - 1)) for a in range(len(clauses))]
         a, b = max(windows, key=lambda w: worth(*w))
         return sentence.start + clauses[a][0], sentence.start + clauses[b][1]
+
+
+def _crosses(passage: Passage, language: str) -> bool:
+    """Whether the passage is in another language than the question (both known)."""
+    return bool(language and passage.chunk.lang and passage.chunk.lang != language)
 
 
 def passage_text(passage: Passage, start: int, end: int) -> str:

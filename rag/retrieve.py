@@ -42,15 +42,15 @@ class Retriever:
         lexical = [chunk_id for chunk_id, _ in self.store.lexical_search(question, depth, filters)]
         if mode == "lexical":
             return self.store.passages(lexical[:k], vector)
-        dense = [chunk_id for chunk_id, _ in self.store.nearest(vector, depth, filters)]
-        sentences = [chunk_id for chunk_id, _ in self.store.sentence_search(vector, depth, filters)]
+        language = guess_language(question)
+        dense = self._rank(self.store.nearest(vector, depth, filters), language)
+        sentences = self._rank(self.store.sentence_search(vector, depth, filters), language)
         fused: dict[str, float] = {}
 
         def add(ranking: list[str], weight_of) -> None:
             for rank, chunk_id in enumerate(ranking):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight_of(chunk_id) / (_RRF_K + rank + 1)
 
-        language = guess_language(question)
         settings = self.settings
         add(sentences, lambda _: settings.sentence_weight)
         add(dense, lambda _: settings.chunk_weight)
@@ -59,3 +59,12 @@ class Retriever:
             1.0 if self.store.lexical.language_of(chunk_id) in (language, "") else settings.cross_language_lexical
         ))
         return self.store.passages(sorted(fused, key=fused.get, reverse=True)[:k], vector)
+
+    def _rank(self, scored: list[tuple[str, float]], language: str) -> list[str]:
+        """Chunk ids by similarity, with passages in another language than the question's put on an equal footing."""
+        def fair(pair: tuple[str, float]) -> float:
+            chunk_language = self.store.lexical.language_of(pair[0])
+            crosses = bool(language and chunk_language and chunk_language != language)
+            return pair[1] + self.settings.cross_language_offset * crosses
+
+        return [chunk_id for chunk_id, _ in sorted(scored, key=fair, reverse=True)]
