@@ -1,4 +1,4 @@
-"""`python -m rag ask …`: questions in, cited answers out."""
+"""`python -m rag ask …` and `python -m rag eval …`: questions in, cited answers out; figures for a question set."""
 
 from __future__ import annotations
 

@@ -85,11 +85,6 @@ class LLMAnswerer:
             return
         yield self._verified(question, vector, passages, "".join(pieces).strip())
 
-    def answer(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
-        """The verified answer, without the tokens."""
-        *_, answer = self.stream(question, vector, passages)
-        return answer
-
     def _verified(self, question: str, vector: np.ndarray, passages: list[Passage], text: str) -> Answer:
         language = guess_language(question) or "en"
         if text == NO_ANSWER:
