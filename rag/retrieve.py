@@ -39,9 +39,13 @@ class Retriever:
         if mode == "dense":
             return self.store.search(vector, k, filters)
         depth = max(k, self.settings.fusion_candidates)
-        lexical = [chunk_id for chunk_id, _ in self.store.lexical_search(question, depth, filters)]
+        lexical_hits = self.store.lexical_search(question, depth, filters)
+        lexical = [chunk_id for chunk_id, _ in lexical_hits]
         if mode == "lexical":
             return self.store.passages(lexical[:k], vector)
+        # BM25's share scales with how close a hit comes to the best one: a chunk that only shares a common
+        # verb ("قال") with the question should not earn a full rank's credit.
+        strength = {chunk_id: score / lexical_hits[0][1] for chunk_id, score in lexical_hits}
         language = guess_language(question)
         dense = self._rank(self.store.nearest(vector, depth, filters), language)
         sentences = self._rank(self.store.sentence_search(vector, depth, filters), language)
@@ -55,7 +59,7 @@ class Retriever:
         add(sentences, lambda _: settings.sentence_weight)
         add(dense, lambda _: settings.chunk_weight)
         # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
-        add(lexical, lambda chunk_id: settings.lexical_weight * (
+        add(lexical, lambda chunk_id: settings.lexical_weight * strength[chunk_id] * (
             1.0 if self.store.lexical.language_of(chunk_id) in (language, "") else settings.cross_language_lexical
         ))
         return self.store.passages(sorted(fused, key=fused.get, reverse=True)[:k], vector)
