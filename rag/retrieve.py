@@ -14,7 +14,7 @@ from records import Filters, Passage
 from settings import Settings
 from vectorstore.store import ChunkStore
 
-# Reciprocal rank fusion's damping constant, the value of Cormack et al. (2009); ARCD moved little around it.
+# Reciprocal rank fusion's damping constant: the value of Cormack et al. (2009), left untuned.
 _RRF_K = 60
 
 
