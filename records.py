@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 
 from analysis import sentence_spans
@@ -62,9 +63,9 @@ class Chunk:
         """What the indexes see: the title gives a passage the context its sentences leave implicit."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
+    @cached_property
     def sentences(self) -> list[Sentence]:
-        """The chunk's sentences, with offsets in the article like the chunk's own; a sentence's id is its
-        chunk's id, ":s" and its number, which the store relies on."""
+        """The chunk's sentences, with offsets in the article like the chunk's own (split once, then kept)."""
         return [
             Sentence(f"{self.id}:s{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
             for i, (s, e) in enumerate(sentence_spans(self.text))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from errors import InputError
 from ingest.chunker import Chunker
 from ingest.readers import read_paths
@@ -39,7 +41,7 @@ class IngestReport:
 
 def embedded_texts(chunks: list[Chunk]) -> list[str]:
     """What the model embeds for an article: its chunks, then their sentences, in order."""
-    return [c.searchable_text for c in chunks] + [s.searchable_text for c in chunks for s in c.sentences()]
+    return [c.searchable_text for c in chunks] + [s.searchable_text for c in chunks for s in c.sentences]
 
 
 def _unique(articles: list[Article], report: IngestReport) -> list[Article]:
@@ -68,15 +70,12 @@ def ingest_articles(
 
     def flush() -> None:
         # One encode call for every chunk and sentence of the batch keeps the model's batches full.
-        texts = [t for _, chunks in pending for t in embedded_texts(chunks)]
-        vectors = embedder.embed_passages(texts)
-        at = 0
+        vectors = iter(embedder.embed_passages([t for _, chunks in pending for t in embedded_texts(chunks)]))
         for article, chunks in pending:
             previous = stored.get(article.id)
-            sentences = sum(len(c.sentences()) for c in chunks)
-            chunk_vectors, sentence_vectors = vectors[at : at + len(chunks)], vectors[at + len(chunks) : at + len(chunks) + sentences]
+            chunk_vectors = np.array([next(vectors) for _ in chunks])
+            sentence_vectors = np.array([next(vectors) for c in chunks for _ in c.sentences])
             store.write_article(chunks, chunk_vectors, sentence_vectors, previous[1] if previous else ())
-            at += len(chunks) + sentences
             report.chunks += len(chunks)
             if previous:
                 report.updated += 1
@@ -86,6 +85,7 @@ def ingest_articles(
         store.commit()
         pending.clear()
 
+    pending_chunks = 0
     for article in articles:
         previous = stored.get(article.id)
         if previous and previous[0] == article.fingerprint:
@@ -94,8 +94,10 @@ def ingest_articles(
             continue
         chunks = chunker.chunk(article)
         pending.append((article, chunks))
-        if sum(len(c) for _, c in pending) >= embedder.batch_size * 4:
+        pending_chunks += len(chunks)
+        if pending_chunks >= embedder.batch_size * 4:
             flush()
+            pending_chunks = 0
     if pending:
         flush()
 

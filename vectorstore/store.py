@@ -155,10 +155,10 @@ class ChunkStore:
     def write_article(
         self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray, stale_ids: Iterable[str] = ()
     ) -> None:
-        """Store an article's chunks in one call and its sentences (`chunk.sentences()` in order) in another,
+        """Store an article's chunks in one call and its sentences (`chunk.sentences` in order) in another,
         then drop what its previous version had that this one has not."""
         stale_ids = set(stale_ids)
-        sentences = [(s, c) for c in chunks for s in c.sentences()]
+        sentences = [(s, c) for c in chunks for s in c.sentences]
         old_sentences = set(self._sentences.get(where={"article_id": chunks[0].article_id}, include=[])["ids"]) if stale_ids else set()
         self._collection.upsert(
             ids=[c.id for c in chunks], documents=[c.text for c in chunks],

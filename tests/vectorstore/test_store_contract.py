@@ -23,7 +23,7 @@ CHESS = Article(
 
 def write(store: ChunkStore, chunker: Chunker, article: Article, stale=()):
     chunks = chunker.chunk(article)
-    sentences = [s.searchable_text for c in chunks for s in c.sentences()]
+    sentences = [s.searchable_text for c in chunks for s in c.sentences]
     embed = store.embedder.embed_passages
     store.write_article(chunks, embed([c.searchable_text for c in chunks]), embed(sentences), stale)
     store.commit()
