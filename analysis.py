@@ -58,6 +58,23 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return split_spans(text, start, len(text) if end is None else end, _SENTENCE_END)
 
 
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_LATIN_SCRIPT = re.compile(r"[A-Za-z\u00C0-\u024F]")
+
+
+def guess_language(text: str) -> str:
+    """'ar' when Arabic script dominates, 'en' when Latin does; a hint for filters, not a classifier."""
+    arabic, latin = len(_ARABIC_SCRIPT.findall(text)), len(_LATIN_SCRIPT.findall(text))
+    if arabic == latin == 0:
+        return ""
+    return "ar" if arabic >= latin else "en"
+
+
+def languages_differ(first: str, second: str) -> bool:
+    """Whether two languages are both known and not the same; an unknown language differs from none."""
+    return bool(first and second and first != second)
+
+
 def normalize(text: str) -> str:
     """Fold the spellings of one word together: NFKC, no diacritics or tatweel, one alef, ya for alef maqsura,
     ha for taa marbuta, ASCII digits, lower case, single spaces."""

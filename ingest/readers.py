@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis import guess_language
 from errors import InputError
 from records import Article
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-_LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
@@ -26,14 +25,6 @@ class ReadResult:
     articles: list[Article] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     skipped: int = 0  # files in folders that are not a supported kind
-
-
-def guess_language(text: str) -> str:
-    """'ar' when Arabic script dominates, 'en' when Latin does; a hint for filters, not a classifier."""
-    arabic, latin = len(_ARABIC.findall(text)), len(_LATIN.findall(text))
-    if arabic == latin == 0:
-        return ""
-    return "ar" if arabic >= latin else "en"
 
 
 def _stable_id(*parts: str) -> str:

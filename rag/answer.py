@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis import normalize, split_spans, terms
-from ingest.readers import guess_language
+from analysis import guess_language, languages_differ, normalize, split_spans, terms
 from records import Answer, Citation, Passage, Sentence
 from settings import Settings
 from vectorstore.store import ChunkStore
@@ -68,7 +67,8 @@ class ExtractiveAnswerer:
     def score(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[_Candidate]:
         """Every sentence of the top passages, best first."""
         read = [p.chunk.id for p in passages[:_PASSAGES_READ]]
-        crosses = {p.chunk.id: _crosses(p, guess_language(question)) for p in passages[:_PASSAGES_READ]}
+        language = guess_language(question)
+        crosses = {p.chunk.id: languages_differ(p.chunk.lang, language) for p in passages[:_PASSAGES_READ]}
         wanted = _content_terms(question)
         kind = question_type(question)
         candidates = []
@@ -84,9 +84,9 @@ class ExtractiveAnswerer:
     def answer(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
         """An answer that quotes its evidence with [n], or an abstention that still lists the closest passages."""
         candidates = self.score(question, vector, passages)
-        language = guess_language(question) or "en"
+        language = guess_language(question)
         if not candidates or candidates[0].score < self._threshold(language, passages[candidates[0].n - 1]):
-            return Answer(question, _ABSTAIN[language if language in _ABSTAIN else "en"], True, passages,
+            return Answer(question, in_language(_ABSTAIN, language), True, passages,
                           confidence=candidates[0].score if candidates else 0.0)
         chosen = self._choose(candidates)
         citations = []
@@ -111,7 +111,9 @@ class ExtractiveAnswerer:
 
     def _threshold(self, language: str, passage: Passage) -> float:
         # Across languages no words are shared, so even with the similarity offset the bar is calibrated apart.
-        return self.settings.abstain_below_cross_language if _crosses(passage, language) else self.settings.abstain_below
+        if languages_differ(passage.chunk.lang, language):
+            return self.settings.abstain_below_cross_language
+        return self.settings.abstain_below
 
     def _trim(self, question: str, sentence: Sentence) -> tuple[int, int]:
         """Article offsets of the clause (or two) that shares most with the question, for long sentences."""
@@ -133,14 +135,14 @@ class ExtractiveAnswerer:
         return sentence.start + clauses[a][0], sentence.start + clauses[b][1]
 
 
-def _crosses(passage: Passage, language: str) -> bool:
-    """Whether the passage is in another language than the question (both known)."""
-    return bool(language and passage.chunk.lang and passage.chunk.lang != language)
-
-
 def passage_text(passage: Passage, start: int, end: int) -> str:
     """The article's text between two article offsets, read from the passage that holds them."""
     return passage.chunk.text[start - passage.chunk.start : end - passage.chunk.start]
+
+
+def in_language(messages: dict[str, str], language: str) -> str:
+    """The message in the question's language, English when Sanad has none in it."""
+    return messages.get(language, messages["en"])
 
 
 _ABSTAIN = {

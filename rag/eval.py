@@ -16,9 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import normalize
+from analysis import guess_language, normalize
 from errors import InputError
-from ingest.readers import guess_language
 from records import Answer, Filters
 from settings import Settings
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ingest.readers import guess_language
-from rag.answer import ExtractiveAnswerer
+from analysis import guess_language
+from rag.answer import ExtractiveAnswerer, in_language
 from rag.verify import CitationVerifier
 from records import Answer, Passage
 from settings import Settings
@@ -86,7 +86,7 @@ class LLMAnswerer:
         yield self._verified(question, vector, passages, "".join(pieces).strip())
 
     def _verified(self, question: str, vector: np.ndarray, passages: list[Passage], text: str) -> Answer:
-        language = guess_language(question) or "en"
+        language = guess_language(question)
         if text == NO_ANSWER:
             answer = self.extractive.answer(question, vector, passages)
             if answer.abstained:
@@ -97,7 +97,7 @@ class LLMAnswerer:
         if not kept:
             return self._fallback(question, vector, passages, checked[0].problem if checked else "it was empty")
         notes = [
-            _REMOVED_NOTE[_lang(language)].format(problem=c.problem, text=c.text) for c in checked if c.problem
+            in_language(_REMOVED_NOTE, language).format(problem=c.problem, text=c.text) for c in checked if c.problem
         ]
         cited = sorted({n for c in kept for n in c.cited})
         return Answer(question, " ".join(c.text for c in kept), False, passages, mode="llm", notes=notes,
@@ -105,12 +105,8 @@ class LLMAnswerer:
 
     def _fallback(self, question: str, vector: np.ndarray, passages: list[Passage], reason: str) -> Answer:
         answer = self.extractive.answer(question, vector, passages)
-        answer.notes.append(_FALLBACK_NOTE[_lang(guess_language(question))].format(reason=reason))
+        answer.notes.append(in_language(_FALLBACK_NOTE, guess_language(question)).format(reason=reason))
         return answer
-
-
-def _lang(language: str) -> str:
-    return language if language in _FALLBACK_NOTE else "en"
 
 
 def _reason(error: Exception) -> str:

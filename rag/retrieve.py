@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.readers import guess_language
+from analysis import guess_language, languages_differ
 from records import Filters, Passage
 from settings import Settings
 from vectorstore.store import ChunkStore
@@ -60,15 +60,14 @@ class Retriever:
         add(dense, lambda _: settings.chunk_weight)
         # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
         add(lexical, lambda chunk_id: settings.lexical_weight * strength[chunk_id] * (
-            1.0 if self.store.lexical.language_of(chunk_id) in (language, "") else settings.cross_language_lexical
+            settings.cross_language_lexical if languages_differ(self.store.lexical.language_of(chunk_id), language) else 1.0
         ))
         return self.store.passages(sorted(fused, key=fused.get, reverse=True)[:k], vector)
 
     def _rank(self, scored: list[tuple[str, float]], language: str) -> list[str]:
         """Chunk ids by similarity, with passages in another language than the question's put on an equal footing."""
         def fair(pair: tuple[str, float]) -> float:
-            chunk_language = self.store.lexical.language_of(pair[0])
-            crosses = bool(language and chunk_language and chunk_language != language)
+            crosses = languages_differ(self.store.lexical.language_of(pair[0]), language)
             return pair[1] + self.settings.cross_language_offset * crosses
 
         return [chunk_id for chunk_id, _ in sorted(scored, key=fair, reverse=True)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis import normalize, sentence_spans
+from analysis import languages_differ, normalize, sentence_spans
 from records import Passage
 from settings import Settings
 from vectorstore.store import ChunkStore
@@ -65,8 +65,8 @@ class CitationVerifier:
         similarity = max(
             (score for _, score in self.store.sentences([p.chunk.id for p in backing], vector)), default=0.0
         )
-        same_language = all(p.chunk.lang in (language, "") for p in backing)
-        bar = self.settings.support_similarity if same_language else self.settings.support_similarity_cross_language
+        crosses = any(languages_differ(p.chunk.lang, language) for p in backing)
+        bar = self.settings.support_similarity_cross_language if crosses else self.settings.support_similarity
         if similarity >= bar:
             return ""
         return "is not supported by the passage it cites"

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from ingest.readers import guess_language, read_paths
+from analysis import guess_language
+from ingest.readers import read_paths
 
 
 def write(path, content, mode="w"):
