@@ -21,6 +21,10 @@ def day_number(published: str) -> int:
         return 0
 
 
+def _titled(title: str, text: str) -> str:
+    return f"{title}\n{text}" if title else text
+
+
 @dataclass(frozen=True)
 class Article:
     """One text as read from a file, a JSON line or a URL."""
@@ -61,13 +65,13 @@ class Chunk:
     @property
     def searchable_text(self) -> str:
         """What the indexes see: the title gives a passage the context its sentences leave implicit."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        return _titled(self.title, self.text)
 
     @cached_property
     def sentences(self) -> list[Sentence]:
         """The chunk's sentences, with offsets in the article like the chunk's own (split once, then kept)."""
         return [
-            Sentence(f"{self.id}:s{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
+            Sentence(f"{self.id}{Sentence.ID_MARK}{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
             for i, (s, e) in enumerate(sentence_spans(self.text))
         ]
 
@@ -96,10 +100,17 @@ class Sentence:
     start: int
     end: int
 
+    ID_MARK = ":s"  # a sentence's id is its chunk's id, this mark and its number
+
     @property
     def searchable_text(self) -> str:
         """What the model sees: the article's title, then the sentence."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        return _titled(self.title, self.text)
+
+    @staticmethod
+    def chunk_of(sentence_id: str) -> str:
+        """The id of the chunk a sentence id belongs to."""
+        return sentence_id.rsplit(Sentence.ID_MARK, 1)[0]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from analysis import guess_language
 from errors import InputError
 from records import Article
 
-SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl"}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
@@ -186,6 +185,7 @@ _READERS = {
     ".txt": read_text, ".md": read_markdown, ".markdown": read_markdown, ".html": read_html,
     ".htm": read_html, ".json": read_json, ".jsonl": read_jsonl,
 }
+SUPPORTED = frozenset(_READERS)
 
 
 def _files(path: Path, result: ReadResult, exclude: list[Path]) -> Iterator[Path]:

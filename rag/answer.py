@@ -53,8 +53,9 @@ def question_type(question: str) -> str | None:
     return next((kind for kind, pattern in _QUESTION_TYPES.items() if pattern.search(normalized)), None)
 
 
-def _content_terms(text: str) -> set[str]:
-    return set(terms(text))
+def _fits(kind: str | None, text: str) -> bool:
+    """Whether a text has what a question of this type asks for (a date, a number, reported speech)."""
+    return bool(kind and _FITS[kind].search(normalize(text)))
 
 
 class ExtractiveAnswerer:
@@ -69,15 +70,14 @@ class ExtractiveAnswerer:
         read = [p.chunk.id for p in passages[:_PASSAGES_READ]]
         language = guess_language(question)
         crosses = {p.chunk.id: languages_differ(p.chunk.lang, language) for p in passages[:_PASSAGES_READ]}
-        wanted = _content_terms(question)
+        wanted = set(terms(question))
         kind = question_type(question)
         candidates = []
         settings = self.settings
         for sentence, similarity in self.store.sentences(read, vector):
-            shared = len(wanted & _content_terms(sentence.text)) / len(wanted) if wanted else 0.0
-            fits = bool(kind and _FITS[kind].search(normalize(sentence.text)))
+            shared = len(wanted & set(terms(sentence.text))) / len(wanted) if wanted else 0.0
             score = (similarity + settings.cross_language_offset * crosses[sentence.chunk_id]
-                     + settings.answer_overlap_weight * shared + settings.answer_type_weight * fits)
+                     + settings.answer_overlap_weight * shared + settings.answer_type_weight * _fits(kind, sentence.text))
             candidates.append(_Candidate(sentence, read.index(sentence.chunk_id) + 1, score))
         return sorted(candidates, key=lambda c: c.score, reverse=True)
 
@@ -122,13 +122,12 @@ class ExtractiveAnswerer:
         clauses = split_spans(sentence.text, 0, len(sentence.text), _CLAUSE)
         if len(clauses) < 2:
             return sentence.start, sentence.end
-        wanted = _content_terms(question)
+        wanted = set(terms(question))
         kind = question_type(question)
 
         def worth(a: int, b: int) -> float:
             text = sentence.text[clauses[a][0] : clauses[b][1]]
-            fits = bool(kind and _FITS[kind].search(normalize(text)))
-            return len(wanted & _content_terms(text)) + 2 * fits
+            return len(wanted & set(terms(text))) + 2 * _fits(kind, text)
 
         windows = [(a, min(a + 1, len(clauses) - 1)) for a in range(len(clauses))]
         a, b = max(windows, key=lambda w: worth(*w))

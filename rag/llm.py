@@ -89,9 +89,9 @@ class LLMAnswerer:
         language = guess_language(question)
         if text == NO_ANSWER:
             answer = self.extractive.answer(question, vector, passages)
-            if answer.abstained:
-                return answer
-            return self._fallback(question, vector, passages, "it found no answer where the articles quote one")
+            if not answer.abstained:
+                _explain(answer, question, "it found no answer where the articles quote one")
+            return answer
         checked = self.verifier.check(text, passages, language)
         kept = [c for c in checked if not c.problem]
         if not kept:
@@ -104,9 +104,13 @@ class LLMAnswerer:
                       cited=cited)
 
     def _fallback(self, question: str, vector: np.ndarray, passages: list[Passage], reason: str) -> Answer:
-        answer = self.extractive.answer(question, vector, passages)
-        answer.notes.append(in_language(_FALLBACK_NOTE, guess_language(question)).format(reason=reason))
-        return answer
+        return _explain(self.extractive.answer(question, vector, passages), question, reason)
+
+
+def _explain(answer: Answer, question: str, reason: str) -> Answer:
+    """The extractive answer, noting why the model's was not used."""
+    answer.notes.append(in_language(_FALLBACK_NOTE, guess_language(question)).format(reason=reason))
+    return answer
 
 
 def _reason(error: Exception) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
 
 from analysis import languages_differ, normalize, sentence_spans
 from records import Passage
@@ -46,7 +45,7 @@ class CitationVerifier:
         """A verdict for every sentence of `answer`, in order."""
         sentences = [answer[s:e] for s, e in sentence_spans(answer)]
         claims = [_MARKER.sub("", s).strip() for s in sentences]
-        vectors = self.store.embedder.embed_passages(claims) if claims else np.zeros((0, 1))
+        vectors = self.store.embedder.embed_passages(claims)
         verdicts = []
         for sentence, claim, vector in zip(sentences, claims, vectors):
             cited = tuple(int(n) for n in _MARKER.findall(sentence))

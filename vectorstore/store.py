@@ -148,8 +148,7 @@ class ChunkStore:
             batch = ids[at : at + _ID_BATCH]
             got = self._collection.get(where={"article_id": {"$in": batch}}, include=["metadatas"])
             for chunk_id, meta in zip(got["ids"], got["metadatas"]):
-                fingerprint, chunk_ids = found.setdefault(meta["article_id"], (meta["fingerprint"], set()))
-                chunk_ids.add(chunk_id)
+                found.setdefault(meta["article_id"], (meta["fingerprint"], set()))[1].add(chunk_id)
         return found
 
     def write_article(
@@ -199,16 +198,7 @@ class ChunkStore:
 
     def search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[Passage]:
         """The k chunks nearest to `vector`, best first, among those that pass `filters`."""
-        got = self._collection.query(
-            query_embeddings=[vector], n_results=k, where=where(filters),
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            Passage(Chunk.from_store(chunk_id, text, meta), 1.0 - float(distance))
-            for chunk_id, text, meta, distance in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
-            )
-        ]
+        return self.passages([chunk_id for chunk_id, _ in self.nearest(vector, k, filters)], vector)
 
     def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, similarity) of the k chunks nearest to `vector`: ids only, which is all fusion needs."""
@@ -222,7 +212,7 @@ class ChunkStore:
         got = self._sentences.query(query_embeddings=[vector], n_results=4 * k, where=where(filters), include=["distances"])
         best: dict[str, float] = {}
         for sentence_id, distance in zip(got["ids"][0], got["distances"][0]):
-            best.setdefault(sentence_id.rsplit(":s", 1)[0], 1.0 - float(distance))
+            best.setdefault(Sentence.chunk_of(sentence_id), 1.0 - float(distance))
         return list(best.items())[:k]
 
     def sentences(self, chunk_ids: list[str], vector: np.ndarray) -> list[tuple[Sentence, float]]:
