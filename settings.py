@@ -7,10 +7,10 @@ their flags and pass the object down. Nothing else reads the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from errors import ConfigError
 
@@ -69,11 +69,31 @@ class Settings(BaseSettings):
         0.1, ge=0, le=1, description="Share of the BM25 weight a chunk keeps when its language is not the question's."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
+    # The web app (app.py).
+    host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+    admin_token: SecretStr | None = Field(None, description="Bearer token for ingest over HTTP; unset: that is off.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Sites that may embed the widget, comma-separated, e.g. https://news.example."
+    )
+    widget_key: str | None = Field(None, description="A public key the widget must send; unset: none is asked for.")
+    rate_limit_per_minute: int = Field(20, ge=1, le=100_000, description="Questions one client may ask a minute.")
+    max_request_bytes: int = Field(2_000_000, ge=1024, description="Largest request body the API accepts.")
+    example_questions: list[str] = Field(
+        default_factory=list, description="Example questions for the chat, as a JSON list; unset: from the articles."
+    )
 
-    @field_validator("chroma_url")
+    @field_validator("chroma_url", "admin_token", "widget_key", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: str | None) -> str | None:
+    def _blank_is_unset(cls, value: object) -> object:
         return value or None
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def chroma_path(self) -> Path:

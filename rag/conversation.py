@@ -21,10 +21,19 @@ _SHORT_WORDS = 3
 
 @dataclass(frozen=True)
 class Turn:
-    """One question of a conversation and what Sanad answered."""
+    """One question of a conversation, the text Sanad answered, and the title of the article it first cited.
+
+    Only text travels: a web client sends its conversation back with each question, not whole answers."""
 
     question: str
-    answer: Answer
+    answer: str
+    source_title: str = ""
+
+    @classmethod
+    def of(cls, question: str, answer: Answer) -> Turn:
+        """The turn an answer makes."""
+        cited = answer.passages[answer.citations[0].n - 1].chunk.title if answer.citations else ""
+        return cls(question, answer.text, cited)
 
 
 def is_follow_up(question: str) -> bool:
@@ -38,8 +47,4 @@ def retrieval_query(question: str, history: list[Turn]) -> str:
     if not history or not is_follow_up(question):
         return question
     previous = history[-1]
-    context = [previous.question]
-    if previous.answer.citations:
-        cited = previous.answer.passages[previous.answer.citations[0].n - 1]
-        context.append(cited.chunk.title)
-    return " ".join([question, *context])
+    return " ".join(part for part in (question, previous.question, previous.source_title) if part)

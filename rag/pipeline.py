@@ -57,7 +57,7 @@ class AskPipeline:
         embed = self.retriever.store.embedder.embed_queries
         if self.llm and history:
             # A condensed follow-up stands on its own: it is both searched and answered.
-            asked = query = self.llm.condense(question, [(t.question, t.answer.text) for t in history])
+            asked = query = self.llm.condense(question, [(t.question, t.answer) for t in history])
         else:
             # An expanded follow-up finds its article with the borrowed subject, but picks its sentence by what
             # it asks itself: with the previous question in it, the answer would repeat the previous answer.

@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from rag.conversation import Turn, is_follow_up, retrieval_query
-from records import Answer
 
 
 def test_stream_yields_the_answer_sentence_by_sentence_then_the_whole(pipeline):
@@ -26,7 +25,7 @@ def test_follow_up_detection(question, expected):
 
 
 def test_a_new_question_is_searched_as_it_is():
-    history = [Turn("من فاز؟", Answer("من فاز؟", "x", True))]
+    history = [Turn("من فاز؟", "x")]
     assert retrieval_query("Why was the old bridge closed to trucks?", history) == "Why was the old bridge closed to trucks?"
 
 
@@ -36,7 +35,7 @@ def test_a_new_question_is_searched_as_it_is():
 ])
 def test_follow_up_is_searched_with_the_previous_subject(pipeline, first, follow_up):
     alone = pipeline.ask(follow_up, k=3)
-    answer = pipeline.ask(follow_up, k=3, history=[Turn(first, pipeline.ask(first, k=3))])
+    answer = pipeline.ask(follow_up, k=3, history=[Turn.of(first, pipeline.ask(first, k=3))])
     # Alone, "how long will it take?" fits the bridge repairs best; after the campaign question, the campaign.
     assert Path(alone.passages[0].chunk.source).name == "bridge-closure.md"
     assert answer.question == follow_up and Path(answer.passages[0].chunk.source).name == "vaccine-campaign.md"
@@ -44,5 +43,5 @@ def test_follow_up_is_searched_with_the_previous_subject(pipeline, first, follow
 
 def test_follow_up_answers_what_it_asks_not_the_previous_question(pipeline):
     first = "Why was the old bridge closed to trucks?"
-    answer = pipeline.ask("And how long will that work take?", k=3, history=[Turn(first, pipeline.ask(first, k=3))])
+    answer = pipeline.ask("And how long will that work take?", k=3, history=[Turn.of(first, pipeline.ask(first, k=3))])
     assert not answer.abstained and "ثمانية أشهر" in answer.text

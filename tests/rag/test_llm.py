@@ -91,7 +91,7 @@ def test_a_follow_up_is_condensed_by_the_model(pipeline, chat):
     first = pipeline.ask(QUESTION, k=3)
     assert len(chat.requests) == 1  # no history, so nothing to condense
     chat.script(Reply("كم ساعة كانت جود الحسيني تتدرب يومياً استعداداً لبطولة الشطرنج؟"), Reply("NO_ANSWER"))
-    answer = pipeline.ask("وكم ساعة؟", k=3, history=[Turn(QUESTION, first)])
+    answer = pipeline.ask("وكم ساعة؟", k=3, history=[Turn.of(QUESTION, first)])
     assert f"Q: {QUESTION}\nA: {GOOD}\nQ: وكم ساعة؟" in chat.requests[0]["messages"][1]["content"]
     assert Path(answer.passages[0].chunk.source).name == "chess-final.md" and "ست ساعات" in answer.text
 
