@@ -138,7 +138,10 @@ def read_html(path: Path) -> list[Article]:
     return [_article(path, text, title=title, author=author, published=published, url=url, lang=lang)]
 
 
-def _from_record(path: Path, record: object, line: int | None) -> Article:
+def read_record(record: object, path: Path, line: int | None = None, fallback_key: str = "") -> Article:
+    """A JSON object with `text` and optional metadata: from a .json or .jsonl file, or sent over HTTP.
+
+    Without an "id", a URL names the article; failing that `fallback_key`, or else its place in the file."""
     if not isinstance(record, dict):
         raise InputError(str(path), "expected a JSON object with a \"text\" field", line)
     text = record.get("text")
@@ -150,8 +153,7 @@ def _from_record(path: Path, record: object, line: int | None) -> Article:
         if value is not None and not isinstance(value, (str, int, float)):
             raise InputError(str(path), f"field \"{name}\" must be text", line)
         fields[name] = "" if value is None else str(value)
-    # Without an id, a URL names the article; failing that, its place in the file.
-    key = fields["url"] or f"{path.resolve()}#{line if line is not None else 0}"
+    key = fields["url"] or fallback_key or f"{path.resolve()}#{line if line is not None else 0}"
     return _article(path, text, key=key, **fields)
 
 
@@ -163,7 +165,7 @@ def read_json(path: Path) -> Iterator[Article | InputError]:
         raise InputError(str(path), f"malformed JSON: {error.msg}", error.lineno) from None
     for record in data if isinstance(data, list) else [data]:
         try:
-            yield _from_record(path, record, None)
+            yield read_record(record, path)
         except InputError as error:
             yield error
 
@@ -174,7 +176,7 @@ def read_jsonl(path: Path) -> Iterator[Article | InputError]:
         if not line.strip():
             continue
         try:
-            yield _from_record(path, json.loads(line), number)
+            yield read_record(json.loads(line), path, number)
         except json.JSONDecodeError as error:
             yield InputError(str(path), f"malformed JSON line: {error.msg}", number)
         except InputError as error:

@@ -17,6 +17,7 @@ from vectorstore.embedder import Embedder
 from vectorstore.store import ChunkStore
 
 MAX_QUESTION_CHARS = 2000
+MAX_K = 50  # passages one question may ask for
 
 
 @dataclass

@@ -25,7 +25,7 @@ _FILTER_FIELDS = ("published_day", "source", "author", "lang")
 class LexicalIndex:
     """Chunk id → analysed terms, with a bm25s index over them; persisted in `folder`."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, load: bool = True):
         self.folder = folder
         self.revision: str | None = None  # never saved: behind any collection, even an empty one
         self._terms: dict[str, list[str]] = {}
@@ -33,7 +33,7 @@ class LexicalIndex:
         self._ids: list[str] = []
         self._bm25 = None
         self._dirty = False
-        if (folder / "chunks.json").exists():
+        if load and (folder / "chunks.json").exists():
             self._load()
 
     def __len__(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 import warnings
@@ -85,6 +86,7 @@ class ChunkStore:
         self._sentences = self._open(f"{settings.collection}_sentences", embedder)
         self.lexical = LexicalIndex(settings.data_dir / "lexical" / settings.collection)
         self._checked_at = 0.0
+        self._sync_lock = threading.Lock()
         self._sync_lexical()
 
     def _open(self, name: str, embedder: Embedder):
@@ -114,11 +116,17 @@ class ChunkStore:
         return metadata.get("sanad_revision", "")
 
     def _sync_lexical(self) -> None:
-        """Rebuild the BM25 index from Chroma when it is behind the collection's revision."""
-        self._checked_at = time.monotonic()
-        revision = self._stored_revision()
-        if revision != self.lexical.revision:
-            self.lexical.replace_all(self._all_chunks(), revision)
+        """Rebuild the BM25 index from Chroma when it is behind the collection's revision.
+
+        In the web app, questions run in parallel threads: the index is rebuilt aside and swapped in whole, so a
+        search in flight finishes on the old one."""
+        with self._sync_lock:
+            self._checked_at = time.monotonic()
+            revision = self._stored_revision()
+            if revision != self.lexical.revision:
+                fresh = LexicalIndex(self.lexical.folder, load=False)
+                fresh.replace_all(self._all_chunks(), revision)
+                self.lexical = fresh
 
     def _all_chunks(self) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -139,6 +147,14 @@ class ChunkStore:
     def count(self) -> int:
         """How many chunks the store holds."""
         return self._collection.count()
+
+    def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
+        """How many articles are stored, and a page of them in store order, each as its first chunk (every
+        chunk carries its article's metadata)."""
+        first = {"index": 0}
+        total = len(self._collection.get(where=first, include=[])["ids"])
+        got = self._collection.get(where=first, include=["documents", "metadatas"], limit=limit, offset=offset)
+        return total, [Chunk.from_store(*row) for row in zip(got["ids"], got["documents"], got["metadatas"])]
 
     def versions(self, article_ids: Iterable[str]) -> dict[str, tuple[str, set[str]]]:
         """For each stored article among `article_ids`: the fingerprint it was stored with and its chunk ids."""

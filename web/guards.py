@@ -1,0 +1,144 @@
+"""What stands between the open internet and the API: body size, which sites may ask, the widget key, the
+admin token and a per-client rate limit. Each refusal is a JSON error that says what to do."""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import threading
+import time
+from collections import deque
+
+from fastapi import HTTPException, Request
+
+from settings import Settings
+
+
+class ApiError(HTTPException):
+    """An HTTP error whose body is {"error": message}."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(status, message, headers)
+
+
+class BodyLimit:
+    """ASGI middleware: API requests larger than `max_bytes` get 413 before any of them is read into a model.
+
+    Content-Length is checked first; a chunked body is counted as it arrives, since it declares no length."""
+
+    def __init__(self, app, max_bytes: int, prefix: str = "/api/"):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._refuse(send)
+        received = 0
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send)
+        except _TooLarge:  # the endpoints read the whole body before they answer, so nothing was sent yet
+            await self._refuse(send)
+
+    async def _refuse(self, send):
+        body = json.dumps({"error": f"the request body is larger than {self.max_bytes} bytes"}).encode()
+        await send({
+            "type": "http.response.start", "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RateLimiter:
+    """At most `per_minute` events per client in any sliding minute."""
+
+    def __init__(self, per_minute: int, clock=time.monotonic):
+        self.per_minute = per_minute
+        self._clock = clock
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_for(self, client: str) -> float:
+        """0 and the event counts, or the seconds until this client may ask again."""
+        now = self._clock()
+        with self._lock:
+            times = self._seen.setdefault(client, deque())
+            while times and now - times[0] >= 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return 60 - (now - times[0])
+            times.append(now)
+            # Forget idle clients so that the table does not grow with every address ever seen.
+            if len(self._seen) > 10_000:
+                self._seen = {c: t for c, t in self._seen.items() if t and now - t[-1] < 60}
+            return 0.0
+
+    def refusal(self, wait: float) -> str:
+        """What a client that must wait `wait` seconds is told."""
+        return f"too many questions: up to {self.per_minute} a minute; try again in {math.ceil(wait)} seconds"
+
+
+def client_address(request) -> str:
+    """The address a request came from (a FastAPI or a Gradio request); behind a proxy, uvicorn's
+    --forwarded-allow-ips decides whether X-Forwarded-For is believed."""
+    return request.client.host if request.client else "unknown"
+
+
+def _equal(given: str, expected: str) -> bool:
+    """A constant-time comparison that any header value survives (compare_digest refuses non-ASCII text)."""
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
+def _same_origin(request: Request, origin: str) -> bool:
+    return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+class QuestionGuard:
+    """A FastAPI dependency for the question endpoints: the widget's origin and key, then the rate limit."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter):
+        self.allowed_origins = set(settings.allowed_origins)
+        self.widget_key = settings.widget_key
+        self.limiter = limiter
+
+    def __call__(self, request: Request) -> None:
+        origin = request.headers.get("origin")
+        # Browsers send Origin on cross-site requests; CORS keeps other sites from reading answers, and this
+        # keeps them from spending our CPU on questions whose answers they could not read anyway.
+        if origin and origin not in self.allowed_origins and not _same_origin(request, origin):
+            raise ApiError(403, f"the site {origin} may not use this Sanad; its operator can add it to SANAD_ALLOWED_ORIGINS")
+        if self.widget_key and not _equal(request.headers.get("x-sanad-key", ""), self.widget_key):
+            raise ApiError(401, "a widget key is required: send it as the X-Sanad-Key header (data-key on the widget's tag)")
+        if wait := self.limiter.wait_for(client_address(request)):
+            raise ApiError(429, self.limiter.refusal(wait), {"Retry-After": str(math.ceil(wait))})
+
+
+class AdminGuard:
+    """A FastAPI dependency for writes: off unless SANAD_ADMIN_TOKEN is set, then that token as a Bearer token."""
+
+    def __init__(self, settings: Settings):
+        self.token = settings.admin_token.get_secret_value() if settings.admin_token else None
+
+    def __call__(self, request: Request) -> None:
+        if not self.token:
+            raise ApiError(403, "ingest over HTTP is off; set SANAD_ADMIN_TOKEN to turn it on")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not _equal(given.strip(), self.token):
+            raise ApiError(401, "send the admin token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"})

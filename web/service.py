@@ -1,0 +1,133 @@
+"""Sanad as the web app uses it: the model and the store opened once and shared by the chat, the API and the
+widget, with questions answered in parallel and writes (ingest over HTTP) one at a time."""
+
+from __future__ import annotations
+
+import threading
+from itertools import zip_longest
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from errors import InputError
+from ingest.chunker import Chunker
+from ingest.pipeline import IngestReport, ingest_articles
+from rag.conversation import Turn
+from rag.pipeline import AskPipeline
+from records import Answer, Article, Chunk, Filters
+from settings import Settings
+from vectorstore.embedder import Embedder
+
+# Example questions drawn from the articles, by their language; others get the English one.
+_EXAMPLE_TEMPLATES = {"ar": "ماذا جاء في «{title}»؟", "en": "What does “{title}” report?"}
+_EXAMPLES = 4
+
+
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer goes before readers that come after it."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._readers = 0
+        self._writers_waiting = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self):
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def writing(self):
+        with self._changed:
+            self._writers_waiting += 1
+            self._changed.wait_for(lambda: not self._writing and not self._readers)
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
+class Sanad:
+    """Questions, articles and health for one store."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.pipeline = AskPipeline.open(settings, embedder)
+        self.store = self.pipeline.retriever.store
+        self._chunker = Chunker(
+            self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
+        )
+        self._lock = ReadWriteLock()
+
+    def stream(
+        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
+    ) -> Iterator[dict]:
+        """The pipeline's events for one question (see AskPipeline.stream); an empty store is an InputError."""
+        with self._lock.reading():
+            if not self.store.count():
+                raise InputError("store", "no articles yet: add some with `python -m ingest PATH`, then ask again")
+            yield from self.pipeline.stream(question, k or self.settings.top_k, filters, history)
+
+    def ask(
+        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
+    ) -> Answer:
+        *_, last = self.stream(question, k, filters, history)
+        return last["answer"]
+
+    def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
+        """How many articles there are, and a page of them (see ChunkStore.articles)."""
+        with self._lock.reading():
+            return self.store.articles(offset, limit)
+
+    def sources(self) -> list[str]:
+        """Every source with a stored article, for the chat's source filter."""
+        return sorted(self.store.lexical.sources())
+
+    def examples(self) -> list[str]:
+        """The configured example questions, or some about the newest articles in each language."""
+        if self.settings.example_questions:
+            return self.settings.example_questions[:_EXAMPLES]
+        _, firsts = self.articles(0, 200)
+        newest = sorted(firsts, key=lambda chunk: chunk.published, reverse=True)
+        by_language: dict[str, list[Chunk]] = {}
+        for chunk in newest:
+            by_language.setdefault("ar" if chunk.lang == "ar" else "en", []).append(chunk)
+        # Alternate languages so that a bilingual store shows both.
+        picked = [c for group in zip_longest(*by_language.values()) for c in group if c]
+        return [
+            _EXAMPLE_TEMPLATES["ar" if c.lang == "ar" else "en"].format(title=c.title) for c in picked[:_EXAMPLES]
+        ]
+
+    def health(self) -> dict:
+        return {
+            "status": "ok",
+            "chunks": self.store.count(),
+            "model": self.store.embedder.name,
+            "llm": bool(self.settings.llm_base_url),
+        }
+
+    def add(self, articles: list[Article]) -> IngestReport:
+        """Store new and changed articles; unchanged ones are counted and left."""
+        report = IngestReport()
+        with self._lock.writing():
+            ingest_articles(articles, self.store, self._chunker, report)
+        return report
+
+    def delete(self, article_id: str) -> int:
+        """Remove an article; returns how many chunks it had (0: there was no such article)."""
+        with self._lock.writing():
+            removed = self.store.delete_article(article_id)
+            if removed:
+                self.store.commit()
+        return removed
