@@ -22,9 +22,10 @@ STATIC = Path(__file__).parent / "static"
 _EXAMPLE_SLOTS = 4
 
 EMPTY_STORE = (
-    "No articles yet. Add some from the command line, then reload this page:\n"
+    "No articles yet. Add some from the command line, then start the app again:\n"
     "    python -m ingest path/to/articles\n"
-    "لا توجد مقالات بعد. أضفها بالأمر أعلاه ثم أعد تحميل الصفحة."
+    "or send them to POST /api/articles (see /api/docs).\n"
+    "لا توجد مقالات بعد. أضفها بالأمر أعلاه ثم أعد تشغيل التطبيق."
 )
 WELCOME = "Ask about the news in Arabic or English; every answer cites its sources.\nاسأل عن الأخبار بالعربية أو الإنجليزية؛ كل إجابة تذكر مصادرها."
 

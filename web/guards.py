@@ -23,9 +23,10 @@ class ApiError(HTTPException):
 
 
 class BodyLimit:
-    """ASGI middleware: API requests larger than `max_bytes` get 413 before any of them is read into a model.
+    """ASGI middleware: API requests larger than `max_bytes` get 413 before the app sees them.
 
-    Content-Length is checked first; a chunked body is counted as it arrives, since it declares no length."""
+    A declared Content-Length is checked before anything is read; a chunked body, which declares none, is read
+    here up to the limit and handed on whole (the API reads whole bodies anyway)."""
 
     def __init__(self, app, max_bytes: int, prefix: str = "/api/"):
         self.app = app
@@ -38,20 +39,28 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._refuse(send)
-        received = 0
-
-        async def counted_receive():
-            nonlocal received
+        parts, size = [], 0
+        while True:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away before it finished sending
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if size > self.max_bytes:
+                return await self._refuse(send)
+            if not message.get("more_body"):
+                break
+        body = b"".join(parts)
+        delivered = False
 
-        try:
-            await self.app(scope, counted_receive, send)
-        except _TooLarge:  # the endpoints read the whole body before they answer, so nothing was sent yet
-            await self._refuse(send)
+        async def replay():
+            nonlocal delivered
+            if delivered:
+                return await receive()  # what comes after the body: a disconnect, which streaming answers watch for
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send):
         body = json.dumps({"error": f"the request body is larger than {self.max_bytes} bytes"}).encode()
@@ -60,10 +69,6 @@ class BodyLimit:
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         })
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class RateLimiter:

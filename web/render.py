@@ -78,7 +78,7 @@ def _context(passage: Passage, spans: list[tuple[int, int]]) -> str:
 
 def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], labels: dict) -> str:
     chunk = passage.chunk
-    byline = " · ".join(html.escape(part) for part in (chunk.author, chunk.published) if part)
+    byline = " · ".join(_text(part) for part in (chunk.author, chunk.published) if part)
     url = web_address(chunk.url)
     link = (
         f'<a class="sanad-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">{labels["open"]} ↗</a>'

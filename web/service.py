@@ -8,7 +8,7 @@ from itertools import zip_longest
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from errors import InputError
+from errors import StoreError
 from ingest.chunker import Chunker
 from ingest.pipeline import IngestReport, ingest_articles
 from rag.conversation import Turn
@@ -76,7 +76,10 @@ class Sanad:
         """The pipeline's events for one question (see AskPipeline.stream); an empty store is an InputError."""
         with self._lock.reading():
             if not self.store.count():
-                raise InputError("store", "no articles yet: add some with `python -m ingest PATH`, then ask again")
+                raise StoreError(
+                    "no articles yet: add some with `python -m ingest PATH` and start the app again, "
+                    "or send them to POST /api/articles"
+                )
             yield from self.pipeline.stream(question, k or self.settings.top_k, filters, history)
 
     def ask(

@@ -1,0 +1,140 @@
+"""The web app as users meet it: `python app.py` in its own process on a real port, over a store of the
+cross-lingual fixtures plus one hostile article; other configurations run in this process on their own ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT, free_port, wait_for_http
+
+ADMIN_TOKEN = "test-admin-token"
+HOSTILE_QUESTION = "How much is the lighthouse restoration budget?"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def request(url: str, method: str = "GET", body: object = None, raw: bytes | None = None, **headers: str) -> Reply:
+    """One HTTP request; error statuses are returned, not raised."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    if data is not None and "Content-Type" not in headers:
+        headers["Content-Type"] = "application/json"
+    call = urllib.request.Request(url, data=data, method=method, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    try:
+        with urllib.request.urlopen(call, timeout=120) as response:
+            return Reply(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, dict(error.headers), error.read())
+
+
+def events(body: bytes) -> list[tuple[str, dict]]:
+    """Server-Sent Events as (event, data) pairs."""
+    found = []
+    for block in body.decode().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in fields:
+            found.append((fields["event"], json.loads(fields["data"])))
+    return found
+
+
+@pytest.fixture(scope="session")
+def web_settings(base_settings, embedder, tmp_path_factory):
+    """A store with the cross-lingual fixtures and the hostile article, ingested once."""
+    from ingest.pipeline import ingest_paths
+    from vectorstore.store import ChunkStore
+
+    settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-store")})
+    report = ingest_paths([FIXTURES / "crosslingual", FIXTURES / "hostile"], settings, ChunkStore(settings, embedder))
+    assert report.added == 5 and not report.errors
+    return settings
+
+
+@pytest.fixture(scope="session")
+def widget_site_port() -> int:
+    """The port of the one other site allowed to embed the widget."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def app_url(web_settings, widget_site_port, tmp_path_factory):
+    """`python app.py --db … --port …` as a user starts it; yields its base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    environment = {
+        **os.environ,
+        "SANAD_MODEL_DIR": str(web_settings.model_dir),
+        "SANAD_ALLOWED_ORIGINS": f"http://127.0.0.1:{widget_site_port}",
+        "SANAD_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SANAD_RATE_LIMIT_PER_MINUTE": "10000",
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--db", str(web_settings.data_dir), "--port", str(port)],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/api/health", 180, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+        print(log.read_text()[-3000:])
+
+
+class ThreadedApp:
+    """create_app on a real uvicorn server in a thread of this process, sharing the session's loaded model."""
+
+    def __init__(self, settings, embedder):
+        import uvicorn
+
+        from app import create_app
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        wait_for_http(f"{self.url}/api/health", 60)
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(20)
+
+
+@pytest.fixture
+def start_app(embedder, web_settings, tmp_path):
+    """Start the app with settings changed from the web store's; a fresh data folder when `empty`."""
+    started: list[ThreadedApp] = []
+
+    def start(empty: bool = False, **changes) -> str:
+        if empty:
+            changes["data_dir"] = tmp_path / "empty"
+        app = ThreadedApp(web_settings.model_copy(update=changes), embedder)
+        started.append(app)
+        return app.__enter__()
+
+    yield start
+    for app in started:
+        app.__exit__()

