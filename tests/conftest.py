@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,21 +72,26 @@ def wait_for_http(url: str, seconds: float, process: subprocess.Popen | None = N
     raise TimeoutError(f"nothing answered at {url} within {seconds}s")
 
 
+@contextmanager
+def running(command: list[str], ready_url: str, seconds: float, log: Path, **popen) -> Iterator[subprocess.Popen]:
+    """A server process, up (answering at `ready_url`) for as long as the block runs; its output goes to `log`."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        wait_for_http(ready_url, seconds, process)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` server on a free local port; yields its URL."""
     port = free_port()
     log = tmp_path_factory.mktemp("chroma-server") / "server.log"
     chroma = Path(sys.executable).with_name("chroma")
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(log.parent / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/api/v2/heartbeat", 30, process)
+    command = [str(chroma), "run", "--path", str(log.parent / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, f"{url}/api/v2/heartbeat", 30, log):
         yield url
-    finally:
-        process.terminate()
-        process.wait(10)

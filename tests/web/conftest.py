@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import urllib.error
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, free_port, wait_for_http
+from tests.conftest import FIXTURES, ROOT, free_port, running, wait_for_http
 
 ADMIN_TOKEN = "test-admin-token"
 HOSTILE_QUESTION = "How much is the lighthouse restoration budget?"
@@ -86,19 +85,13 @@ def app_url(web_settings, widget_site_port, tmp_path_factory):
         "SANAD_ADMIN_TOKEN": ADMIN_TOKEN,
         "SANAD_RATE_LIMIT_PER_MINUTE": "10000",
     }
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "app.py", "--db", str(web_settings.data_dir), "--port", str(port)],
-            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "app.py", "--db", str(web_settings.data_dir), "--port", str(port)]
     try:
-        wait_for_http(f"{url}/api/health", 180, process)
-        yield url
+        with running(command, f"{url}/api/health", 180, log, cwd=ROOT, env=environment):
+            yield url
     finally:
-        process.terminate()
-        process.wait(20)
-        print(log.read_text()[-3000:])
+        print(log.read_text()[-3000:])  # shown when a test failed
 
 
 class ThreadedApp:

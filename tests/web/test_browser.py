@@ -211,6 +211,15 @@ def test_chat_on_an_empty_store_says_how_to_ingest(watched, start_app):
 
 # --- the widget ------------------------------------------------------------------------------------------
 
+def _open_widget(watched, site: Site, viewport=DESKTOP) -> tuple[Watched, object]:
+    """A site's front page with the widget's panel opened; returns the page and the widget."""
+    view = watched(viewport)
+    view.page.goto(f"{site.url}/index.html", wait_until="load")
+    widget = view.page.locator("sanad-chat")
+    widget.locator(".launcher").click()
+    return view, widget
+
+
 def _ask_in_widget(page, question: str) -> None:
     widget = page.locator("sanad-chat")
     widget.locator("textarea").fill(question)
@@ -220,11 +229,8 @@ def _ask_in_widget(page, question: str) -> None:
 
 
 def test_widget_answers_on_an_allowed_site_and_keeps_the_conversation(watched, allowed_site):
-    view = watched()
+    view, widget = _open_widget(watched, allowed_site)
     page = view.page
-    page.goto(f"{allowed_site.url}/index.html", wait_until="load")
-    widget = page.locator("sanad-chat")
-    widget.locator(".launcher").click()
     _ask_in_widget(page, ENGLISH_QUESTION)
     answer = widget.locator(".msg.bot").last
     assert "Saturday" in answer.inner_text()
@@ -264,11 +270,8 @@ def test_widget_styles_and_page_styles_stay_apart(watched, allowed_site):
 
 
 def test_widget_is_right_to_left_in_arabic_and_refused_on_a_site_not_allowed(watched, refused_site):
-    view = watched()
+    view, widget = _open_widget(watched, refused_site)
     page = view.page
-    page.goto(f"{refused_site.url}/index.html", wait_until="load")
-    widget = page.locator("sanad-chat")
-    widget.locator(".launcher").click()
     panel = widget.locator(".panel")
     assert panel.get_attribute("dir") == "rtl" and panel.evaluate("e => getComputedStyle(e).direction") == "rtl"
     _ask_in_widget(page, ARABIC_QUESTION)
@@ -303,11 +306,8 @@ def test_hostile_article_is_inert_in_the_chat(watched, app_url):
 
 
 def test_hostile_article_is_inert_in_the_widget(watched, allowed_site):
-    view = watched()
+    view, widget = _open_widget(watched, allowed_site)
     page = view.page
-    page.goto(f"{allowed_site.url}/index.html", wait_until="load")
-    widget = page.locator("sanad-chat")
-    widget.locator(".launcher").click()
     widget.locator(".reset").click()
     _ask_in_widget(page, HOSTILE_QUESTION)
     answer = widget.locator(".msg.bot").last
