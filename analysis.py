@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -91,16 +92,23 @@ _ARABIC_STOPWORDS = set("""
 ايضا كما وقد ولا ولم وهو وهي وكان وكانت وفي ومن والي وعلي وعن
 """.split())
 _ENGLISH_STOPWORDS = set(STOPWORDS_EN_PLUS)
-_arabic_stemmer = snowballstemmer.stemmer("arabic")
-_english_stemmer = snowballstemmer.stemmer("english")
+# Snowball's stemmers keep the word being stemmed in the stemmer object, so threads (the web app answers
+# questions in parallel) each need their own: a shared one fails with IndexError under load.
+_stemmers = threading.local()
+
+
+def _stemmer(language: str):
+    if not hasattr(_stemmers, language):
+        setattr(_stemmers, language, snowballstemmer.stemmer(language))
+    return getattr(_stemmers, language)
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A normalised word's stem: Snowball's Arabic stemmer after stripping article and conjunction, or its English one."""
     if _ARABIC_WORD.fullmatch(word):
-        return _arabic_stemmer.stemWord(_CONJUNCTION.sub("", _ARTICLE.sub("", word)))
-    return _english_stemmer.stemWord(word)
+        return _stemmer("arabic").stemWord(_CONJUNCTION.sub("", _ARTICLE.sub("", word)))
+    return _stemmer("english").stemWord(word)
 
 
 # Names across scripts: Peskov and بيسكوف share the consonant skeleton BSKF. Letters that one script writes
