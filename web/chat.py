@@ -99,7 +99,8 @@ def build_chat(sanad: Sanad, limiter: RateLimiter) -> gr.Blocks:
         except SanadError as error:
             raise gr.Error(str(error)) from None
 
-    with gr.Blocks(title="Sanad · سند", fill_height=True, elem_id="sanad") as page:
+    # Analytics off here, not only by environment: the app makes no request outside the machine however it is started.
+    with gr.Blocks(title="Sanad · سند", fill_height=True, elem_id="sanad", analytics_enabled=False) as page:
         with gr.Row(elem_id="sanad-header"):
             gr.HTML(
                 '<div class="sanad-brand"><span class="sanad-logo">سند</span>'
@@ -120,9 +121,13 @@ def build_chat(sanad: Sanad, limiter: RateLimiter) -> gr.Blocks:
             send = gr.Button("Ask · اسأل", variant="primary", scale=1, elem_id="sanad-send")
         with gr.Accordion("Filters · تصفية", open=False, elem_id="sanad-filters"):
             with gr.Row():
-                published_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="2026-01-01", max_length=10)
-                published_to = gr.Textbox(label="To (YYYY-MM-DD)", placeholder="2026-12-31", max_length=10)
-                sources = gr.Dropdown(label="Sources", choices=[], multiselect=True)
+                published_from = gr.Textbox(
+                    label="From (YYYY-MM-DD)", placeholder="2026-01-01", max_length=10, elem_id="sanad-from"
+                )
+                published_to = gr.Textbox(
+                    label="To (YYYY-MM-DD)", placeholder="2026-12-31", max_length=10, elem_id="sanad-to"
+                )
+                sources = gr.Dropdown(label="Sources", choices=[], multiselect=True, elem_id="sanad-sources")
         turns = gr.State([])
 
         inputs = [chatbot, turns, published_from, published_to, sources]

@@ -181,6 +181,19 @@ def test_chat_follow_ups_examples_and_a_new_conversation(watched, app_url):
     assert page.locator(".sanad-a").count() == 0
 
 
+def test_chat_filters_by_date(watched, app_url):
+    page = _open_chat(watched, app_url).page
+    page.get_by_text("Filters · تصفية").click()
+    page.locator("#sanad-from input, #sanad-from textarea").fill("soon")
+    _ask_in_chat(page, ENGLISH_QUESTION)
+    assert "'soon' is not a date like 2026-03-14" in page.locator(".sanad-notice").last.inner_text()
+    page.locator("#sanad-from input, #sanad-from textarea").fill("2026-09-01")
+    _ask_in_chat(page, ENGLISH_QUESTION)
+    # The museum article is from August: after September the articles do not answer.
+    answer = page.locator(".sanad-a").last
+    assert "do not clearly answer" in answer.inner_text() and "City museum" not in answer.inner_text()
+
+
 def test_chat_input_follows_what_is_typed(watched, app_url):
     page = _open_chat(watched, app_url).page
     box = page.locator("#sanad-input textarea")
