@@ -54,6 +54,16 @@ class StoreContract:
         found = store.search(store.embedder.embed_queries(["water cuts in summer"])[0], k=5)
         assert {p.chunk for p in found} == set(chunks)
 
+    def test_articles_are_listed_once_each_a_page_at_a_time(self, store, chunker):
+        write(store, chunker, WATER)  # two chunks, listed as one article
+        write(store, chunker, CHESS)
+        total, first = store.articles(0, 1)
+        _, second = store.articles(1, 1)
+        assert total == 2 and len(first) == len(second) == 1
+        assert {first[0].article_id, second[0].article_id} == {"water", "chess"}
+        assert first[0].index == second[0].index == 0
+        assert store.articles(2, 1) == (2, [])
+
     def test_versions_report_fingerprint_and_chunk_ids(self, store, chunker):
         chunks = write(store, chunker, WATER)
         assert len(chunks) == 2
