@@ -8,7 +8,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,7 +19,7 @@ from ingest.readers import read_record
 from rag.conversation import Turn
 from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
 from records import Filters, day_number
-from web.guards import AdminGuard, ApiError, QuestionGuard, RateLimiter
+from web.guards import AdminGuard, QuestionGuard, RateLimiter
 from web.service import Sanad
 
 MAX_HISTORY_TURNS = 20
@@ -49,7 +49,9 @@ class TurnIn(_Strict):
 
 
 class AskIn(_Strict):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, examples=["What did the minister say about the water project?"])
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, examples=["What did the minister say about the water project?"]
+    )
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to return; default SANAD_TOP_K.")
     history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     filters: FiltersIn | None = None
@@ -58,7 +60,7 @@ class AskIn(_Strict):
 class ArticleIn(_Strict):
     title: str = Field(min_length=1, max_length=1_000)
     text: str = Field(min_length=1, max_length=1_000_000)
-    id: str = Field("", max_length=200, description="Your id for the article; default: derived from url, else title and text.")
+    id: str = Field("", max_length=200, description="Your id for the article; default: from url, else title and text.")
     url: str = Field("", max_length=2_000)
     author: str = Field("", max_length=500)
     published: str = Field("", max_length=40, description="ISO 8601 date, e.g. 2026-03-14.")
@@ -215,7 +217,7 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
     def delete_article(article_id: str) -> dict:
         chunks = sanad.delete(article_id)
         if not chunks:
-            raise ApiError(404, f"no article with id {article_id!r}")
+            raise HTTPException(404, f"no article with id {article_id!r}")
         return {"deleted": article_id, "chunks": chunks}
 
     return router

@@ -12,7 +12,7 @@ import gradio as gr
 
 from errors import SanadError
 from rag.conversation import Turn
-from rag.pipeline import MAX_K
+from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
 from records import Filters
 from web.guards import RateLimiter, client_address
 from web.render import answer_html, notice_html, question_html, streaming_html
@@ -27,7 +27,10 @@ EMPTY_STORE = (
     "or send them to POST /api/articles (see /api/docs).\n"
     "لا توجد مقالات بعد. أضفها بالأمر أعلاه ثم أعد تشغيل التطبيق."
 )
-WELCOME = "Ask about the news in Arabic or English; every answer cites its sources.\nاسأل عن الأخبار بالعربية أو الإنجليزية؛ كل إجابة تذكر مصادرها."
+WELCOME = (
+    "Ask about the news in Arabic or English; every answer cites its sources.\n"
+    "اسأل عن الأخبار بالعربية أو الإنجليزية؛ كل إجابة تذكر مصادرها."
+)
 
 
 def theme() -> gr.themes.Base:
@@ -106,7 +109,7 @@ def build_chat(sanad: Sanad, limiter: RateLimiter) -> gr.Blocks:
                 '<div class="sanad-brand"><span class="sanad-logo">سند</span>'
                 '<span><b>Sanad</b><small>Answers from the news, with their sources</small></span></div>'
             )
-            new_chat = gr.Button("New conversation · محادثة جديدة", elem_id="sanad-new", variant="secondary", scale=0)
+            new_chat = gr.Button("New conversation · محادثة جديدة", elem_id="sanad-new", scale=0)
         chatbot = gr.Chatbot(
             elem_id="sanad-chat", render_markdown=False, show_label=False, buttons=[], feedback_options=None,
             height="62vh", layout="bubble", placeholder=notice_html(WELCOME),
@@ -116,7 +119,7 @@ def build_chat(sanad: Sanad, limiter: RateLimiter) -> gr.Blocks:
         with gr.Row(elem_id="sanad-ask"):
             box = gr.Textbox(
                 placeholder="Ask a question… · اكتب سؤالك…", show_label=False, lines=1, max_lines=6, scale=8,
-                elem_id="sanad-input", autofocus=True, max_length=2000,
+                elem_id="sanad-input", autofocus=True, max_length=MAX_QUESTION_CHARS,
             )
             send = gr.Button("Ask · اسأل", variant="primary", scale=1, elem_id="sanad-send")
         with gr.Accordion("Filters · تصفية", open=False, elem_id="sanad-filters"):

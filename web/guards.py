@@ -15,13 +15,6 @@ from fastapi import HTTPException, Request
 from settings import Settings
 
 
-class ApiError(HTTPException):
-    """An HTTP error whose body is {"error": message}."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        super().__init__(status, message, headers)
-
-
 class BodyLimit:
     """ASGI middleware: API requests larger than `max_bytes` get 413 before the app sees them.
 
@@ -128,11 +121,15 @@ class QuestionGuard:
         # Browsers send Origin on cross-site requests; CORS keeps other sites from reading answers, and this
         # keeps them from spending our CPU on questions whose answers they could not read anyway.
         if origin and origin not in self.allowed_origins and not _same_origin(request, origin):
-            raise ApiError(403, f"the site {origin} may not use this Sanad; its operator can add it to SANAD_ALLOWED_ORIGINS")
+            raise HTTPException(
+                403, f"the site {origin} may not use this Sanad; its operator can add it to SANAD_ALLOWED_ORIGINS"
+            )
         if self.widget_key and not _equal(request.headers.get("x-sanad-key", ""), self.widget_key):
-            raise ApiError(401, "a widget key is required: send it as the X-Sanad-Key header (data-key on the widget's tag)")
+            raise HTTPException(
+                401, "a widget key is required: send it as the X-Sanad-Key header (data-key on the widget's tag)"
+            )
         if wait := self.limiter.wait_for(client_address(request)):
-            raise ApiError(429, self.limiter.refusal(wait), {"Retry-After": str(math.ceil(wait))})
+            raise HTTPException(429, self.limiter.refusal(wait), {"Retry-After": str(math.ceil(wait))})
 
 
 class AdminGuard:
@@ -143,7 +140,9 @@ class AdminGuard:
 
     def __call__(self, request: Request) -> None:
         if not self.token:
-            raise ApiError(403, "ingest over HTTP is off; set SANAD_ADMIN_TOKEN to turn it on")
+            raise HTTPException(403, "ingest over HTTP is off; set SANAD_ADMIN_TOKEN to turn it on")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not _equal(given.strip(), self.token):
-            raise ApiError(401, "send the admin token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401, "send the admin token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"}
+            )

@@ -12,8 +12,13 @@ from records import Answer, Passage
 _MARKER = re.compile(r"\[(\d+)\]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LABELS = {
-    "ar": {"sources": "المصادر", "closest": "أقرب المقاطع (لا تجيب عن السؤال)", "open": "افتح المصدر", "note": "ملاحظة"},
-    "en": {"sources": "Sources", "closest": "Closest passages (they do not answer the question)", "open": "Open the source", "note": "Note"},
+    "ar": {
+        "sources": "المصادر", "closest": "أقرب المقاطع (لا تجيب عن السؤال)", "open": "افتح المصدر", "note": "ملاحظة",
+    },
+    "en": {
+        "sources": "Sources", "closest": "Closest passages (they do not answer the question)",
+        "open": "Open the source", "note": "Note",
+    },
 }
 
 
@@ -59,7 +64,8 @@ def question_html(question: str) -> str:
 
 def streaming_html(question: str, text: str) -> str:
     """The answer so far, while it streams in: plain text, [n] not yet linked."""
-    return f'<div class="sanad-a sanad-streaming" dir="{direction(question)}">{_text(text)}<span class="sanad-caret"></span></div>'
+    caret = '<span class="sanad-caret"></span>'
+    return f'<div class="sanad-a sanad-streaming" dir="{direction(question)}">{_text(text)}{caret}</div>'
 
 
 def _context(passage: Passage, spans: list[tuple[int, int]]) -> str:
@@ -81,12 +87,14 @@ def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], l
     byline = " · ".join(_text(part) for part in (chunk.author, chunk.published) if part)
     url = web_address(chunk.url)
     link = (
-        f'<a class="sanad-link" href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer nofollow">{labels["open"]} ↗</a>'
+        f'<a class="sanad-link" href="{html.escape(url, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow">{labels["open"]} ↗</a>'
         if url else f'<span class="sanad-origin">{html.escape(chunk.source)}</span>'
     )
     return (
         f'<details class="sanad-source" id="{_source_id(turn, n)}">'
-        f'<summary><span class="sanad-n">{n}</span><span class="sanad-title" dir="auto">{html.escape(chunk.title)}</span>'
+        f'<summary><span class="sanad-n">{n}</span>'
+        f'<span class="sanad-title" dir="auto">{html.escape(chunk.title)}</span>'
         f'<span class="sanad-byline" dir="auto">{byline}</span></summary>'
         f'<div class="sanad-context" dir="{direction(chunk.text)}">{_context(passage, spans)}</div>'
         f'<div class="sanad-meta">{link}</div></details>'
@@ -108,15 +116,16 @@ def answer_html(answer: Answer, turn: int) -> str:
     cited = [c for c in answer.citations if c.n in numbers]
     quoted = [c.text for c in cited] + [answer.passages[c.n - 1].chunk.title for c in cited]
     text = _MARKER.sub(link, _isolated(answer.text, quoted))
-    notes = "".join(f'<div class="sanad-note">{labels["note"]}: {_text(note)}</div>' for note in answer.notes)
+    below = "".join(f'<div class="sanad-note">{labels["note"]}: {_text(note)}</div>' for note in answer.notes)
     spans: dict[int, list[tuple[int, int]]] = {}
     for citation in cited:
         spans.setdefault(citation.n, []).append((citation.start, citation.end))
     shown = sorted(set(spans) | set(answer.cited)) or list(numbers)
     heading = labels["closest"] if answer.abstained else labels["sources"]
     sources = "".join(_source(turn, n, answer.passages[n - 1], spans.get(n, []), labels) for n in shown if n in numbers)
-    listed = f'<div class="sanad-sources"><div class="sanad-sources-head">{heading}</div>{sources}</div>' if sources else ""
-    return f'<div class="sanad-a" dir="{direction(answer.question)}"><div class="sanad-text">{text}</div>{notes}{listed}</div>'
+    if sources:
+        below += f'<div class="sanad-sources"><div class="sanad-sources-head">{heading}</div>{sources}</div>'
+    return f'<div class="sanad-a" dir="{direction(answer.question)}"><div class="sanad-text">{text}</div>{below}</div>'
 
 
 def notice_html(text: str) -> str:

@@ -4,9 +4,9 @@ widget, with questions answered in parallel and writes (ingest over HTTP) one at
 from __future__ import annotations
 
 import threading
-from itertools import zip_longest
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import zip_longest
 
 from errors import StoreError
 from ingest.chunker import Chunker
@@ -33,6 +33,7 @@ class ReadWriteLock:
 
     @contextmanager
     def reading(self):
+        """Hold the lock as one of many readers."""
         with self._changed:
             self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
             self._readers += 1
@@ -45,6 +46,7 @@ class ReadWriteLock:
 
     @contextmanager
     def writing(self):
+        """Hold the lock alone."""
         with self._changed:
             self._writers_waiting += 1
             self._changed.wait_for(lambda: not self._writing and not self._readers)
@@ -73,7 +75,7 @@ class Sanad:
     def stream(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
     ) -> Iterator[dict]:
-        """The pipeline's events for one question (see AskPipeline.stream); an empty store is an InputError."""
+        """The pipeline's events for one question (see AskPipeline.stream); an empty store is a StoreError."""
         with self._lock.reading():
             if not self.store.count():
                 raise StoreError(
@@ -85,6 +87,7 @@ class Sanad:
     def ask(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
     ) -> Answer:
+        """The whole answer to one question."""
         *_, last = self.stream(question, k, filters, history)
         return last["answer"]
 
@@ -113,6 +116,7 @@ class Sanad:
         ]
 
     def health(self) -> dict:
+        """What /api/health reports: up, how many chunks, which model, whether a language model writes."""
         return {
             "status": "ok",
             "chunks": self.store.count(),
