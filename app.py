@@ -33,14 +33,14 @@ def create_app(settings: Settings, embedder=None):
     install_error_handlers(app)
     app.include_router(api_router(sanad, limiter))
     install_pages(app)
-    # Last added runs first: the size check sees a request before anything reads it, and CORS headers go on
-    # every answer to an allowed site, refusals included, so the widget can show why it was refused.
+    # The last added runs first. CORS wraps everything, so every answer to an allowed site carries its headers,
+    # refusals included, and the widget can show why it was refused; the size check comes before any body is read.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "X-Sanad-Key"], max_age=600,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     return gr.mount_gradio_app(
         app, build_chat(sanad, limiter), path="/", footer_links=["api"], ssr_mode=False, **page_assets()
     )

@@ -294,6 +294,20 @@ def test_widget_is_right_to_left_in_arabic_and_refused_on_a_site_not_allowed(wat
     view.screenshot("widget-refused-arabic")
 
 
+def test_widget_says_when_the_rate_limit_is_hit(watched, start_app, tmp_path):
+    port = free_port()
+    app_url = start_app(rate_limit_per_minute=1, allowed_origins=[f"http://127.0.0.1:{port}"])
+    site = _site(port, tmp_path / "limited", app_url, "en")
+    try:
+        view, widget = _open_widget(watched, site)
+        _ask_in_widget(view.page, ENGLISH_QUESTION)
+        assert "Saturday" in widget.locator(".msg.bot").last.inner_text()
+        _ask_in_widget(view.page, ENGLISH_QUESTION)
+        assert "too many questions: up to 1 a minute" in widget.locator(".msg.bot").last.inner_text()
+    finally:
+        site.server.shutdown()
+
+
 # --- the hostile article ---------------------------------------------------------------------------------
 
 # What the hostile article would add if it were markup. Gradio's page has inline scripts of its own, so scripts
