@@ -244,9 +244,19 @@ def _ask_in_widget(page, question: str) -> None:
 def test_widget_answers_on_an_allowed_site_and_keeps_the_conversation(watched, allowed_site):
     view, widget = _open_widget(watched, allowed_site)
     page = view.page
+    page.evaluate("""() => {
+        window.__streamed = [];
+        const log = document.querySelector('sanad-chat').shadowRoot.querySelector('.log');
+        new MutationObserver(() => {
+            const last = log.lastElementChild;
+            if (last && last.matches('.msg.bot') && !last.querySelector('.cite')) window.__streamed.push(last.textContent);
+        }).observe(log, {subtree: true, childList: true, characterData: true});
+    }""")
     _ask_in_widget(page, ENGLISH_QUESTION)
     answer = widget.locator(".msg.bot").last
     assert "Saturday" in answer.inner_text()
+    # The deltas were shown as they came, as plain text, before the answer was drawn with its citations.
+    assert any("Saturday" in text for text in page.evaluate("window.__streamed"))
     answer.locator(".cite").first.click()
     source = answer.locator("details[open]")
     assert "City museum reopens" in source.locator("summary").inner_text()
