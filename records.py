@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 
 from analysis import sentence_spans
 from errors import InputError

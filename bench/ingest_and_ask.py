@@ -20,15 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ingest.chunker import Chunker  # noqa: E402
 from ingest.pipeline import embedded_texts, ingest_paths  # noqa: E402
 from ingest.readers import read_paths  # noqa: E402
+from rag.eval import percentile  # noqa: E402
 from rag.pipeline import AskPipeline  # noqa: E402
 from settings import load_settings  # noqa: E402
 from vectorstore.embedder import Embedder  # noqa: E402
 from vectorstore.store import ChunkStore  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

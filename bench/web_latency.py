@@ -22,7 +22,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ingest_and_ask import percentile
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rag.eval import percentile  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_QUESTIONS = [

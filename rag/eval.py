@@ -78,7 +78,8 @@ def judge(question: EvalQuestion, answer: Answer, milliseconds: float, unanswera
     )
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
+    """The value at quantile q (0-1) of `values`, nearest rank."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -104,7 +105,7 @@ def summarize(all_outcomes: list[Outcome]) -> dict[str, float]:
     figures["unanswerable"] = len(removed)
     figures["abstention_unanswerable"] = sum(o.abstained for o in removed) / len(removed) if removed else None
     figures["p50_ms"] = statistics.median(o.milliseconds for o in outcomes)
-    figures["p95_ms"] = _percentile([o.milliseconds for o in outcomes], 0.95)
+    figures["p95_ms"] = percentile([o.milliseconds for o in outcomes], 0.95)
     return figures
 
 
@@ -198,7 +199,7 @@ def run_eval(
         store = pipeline.retriever.store
         if store.count() == 0:
             log(ingest_paths([dataset / "articles"], used, store).summary())
-        sources = {Path(source).name: source for source in store.lexical.sources()}
+        sources = {Path(source).name: source for source in store.sources()}
         removed = random.Random(_SAMPLE_SEED).sample(questions, min(unanswerable, len(questions)))
         outcomes = []
         for question, filters in [(q, None) for q in questions] + [(q, _without(q, sources)) for q in removed]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 from analysis import languages_differ, normalize, sentence_spans
 from records import Passage
 from settings import Settings

@@ -148,6 +148,10 @@ class ChunkStore:
         """How many chunks the store holds."""
         return self._collection.count()
 
+    def sources(self) -> set[str]:
+        """Every source that has a stored chunk."""
+        return self.lexical.sources()
+
     def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
         """How many articles are stored, and a page of them in store order, each as its first chunk (every
         chunk carries its article's metadata)."""

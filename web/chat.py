@@ -6,7 +6,6 @@ renders them without Markdown, and Gradio's own sanitizer is a second guard, not
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import gradio as gr
 
@@ -16,9 +15,9 @@ from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
 from records import Filters
 from web.guards import RateLimiter, client_address
 from web.render import answer_html, notice_html, question_html, streaming_html
+from web import STATIC
 from web.service import Sanad
 
-STATIC = Path(__file__).parent / "static"
 _EXAMPLE_SLOTS = 4
 
 EMPTY_STORE = (

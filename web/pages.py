@@ -7,7 +7,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from web.chat import STATIC
+from web import STATIC
 
 
 def install_pages(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ import html
 import re
 
 from analysis import guess_language
+from rag.answer import in_language
 from records import Answer, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -103,8 +104,7 @@ def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], l
 
 def answer_html(answer: Answer, turn: int) -> str:
     """An answer with each [n] a link to its source, and the sources it cites listed under it."""
-    language = guess_language(answer.question) or "en"
-    labels = _LABELS["ar" if language == "ar" else "en"]
+    labels = in_language(_LABELS, guess_language(answer.question))
     numbers = range(1, len(answer.passages) + 1)
 
     def link(found: re.Match) -> str:

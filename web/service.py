@@ -11,6 +11,7 @@ from itertools import zip_longest
 from errors import StoreError
 from ingest.chunker import Chunker
 from ingest.pipeline import IngestReport, ingest_articles
+from rag.answer import in_language
 from rag.conversation import Turn
 from rag.pipeline import AskPipeline
 from records import Answer, Article, Chunk, Filters
@@ -98,7 +99,7 @@ class Sanad:
 
     def sources(self) -> list[str]:
         """Every source with a stored article, for the chat's source filter."""
-        return sorted(self.store.lexical.sources())
+        return sorted(self.store.sources())
 
     def examples(self) -> list[str]:
         """The configured example questions, or some about the newest articles in each language."""
@@ -112,7 +113,7 @@ class Sanad:
         # Alternate languages so that a bilingual store shows both.
         picked = [c for group in zip_longest(*by_language.values()) for c in group if c]
         return [
-            _EXAMPLE_TEMPLATES["ar" if c.lang == "ar" else "en"].format(title=c.title) for c in picked[:_EXAMPLES]
+            in_language(_EXAMPLE_TEMPLATES, c.lang).format(title=c.title) for c in picked[:_EXAMPLES]
         ]
 
     def health(self) -> dict:

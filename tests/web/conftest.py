@@ -108,12 +108,12 @@ class ThreadedApp:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> str:
+    def start(self) -> str:
         self.thread.start()
         wait_for_http(f"{self.url}/api/health", 60)
         return self.url
 
-    def __exit__(self, *exc) -> None:
+    def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(20)
 
@@ -128,8 +128,8 @@ def start_app(embedder, web_settings, tmp_path):
             changes["data_dir"] = tmp_path / "empty"
         app = ThreadedApp(web_settings.model_copy(update=changes), embedder)
         started.append(app)
-        return app.__enter__()
+        return app.start()
 
     yield start
     for app in started:
-        app.__exit__()
+        app.stop()

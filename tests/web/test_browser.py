@@ -3,6 +3,7 @@ the hostile article. Screenshots go to test-artifacts/ for people to look at."""
 
 from __future__ import annotations
 
+import functools
 import http.server
 import threading
 from pathlib import Path
@@ -69,12 +70,16 @@ def watched(browser):
         assert page.errors == [], "the page raised script errors"
 
 
+class _QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 class Site:
     """Another origin: pages on their own local port that embed the widget."""
 
     def __init__(self, port: int, folder: Path):
-        handler = lambda *args: http.server.SimpleHTTPRequestHandler(*args, directory=str(folder))  # noqa: E731
-        http.server.SimpleHTTPRequestHandler.log_message = lambda *args: None
+        handler = functools.partial(_QuietFiles, directory=str(folder))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -45,6 +45,7 @@ def test_only_web_addresses_become_links():
     assert "news/budget.md" in answer_html(_answer(), 1)  # no link: the source is named instead
     linked = answer_html(_answer(url='https://example.org/a?b=1&c="x"'), 1)
     assert 'href="https://example.org/a?b=1&amp;c=&quot;x&quot;"' not in linked  # quotes make it no address
+    assert 'class="sanad-link"' not in linked  # and so no link at all
     assert 'href="https://example.org/budget"' in answer_html(_answer(url="https://example.org/budget"), 1)
     assert web_address("JAVASCRIPT:alert(1)") is None and web_address("data:text/html,x") is None
 
