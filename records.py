@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from analysis import sentence_spans
+from analysis import clause_windows, sentence_spans
 from errors import InputError
 
 
@@ -69,10 +69,14 @@ class Chunk:
 
     @cached_property
     def sentences(self) -> list[Sentence]:
-        """The chunk's sentences, with offsets in the article like the chunk's own (split once, then kept)."""
+        """The units the chunk is searched and quoted by, with offsets in the article like the chunk's own (split
+        once, then kept): its sentences, then the clause windows of its long sentences (analysis.clause_windows),
+        which overlap their sentence and each other."""
+        sentences = sentence_spans(self.text)
+        spans = sentences + [window for s, e in sentences for window in clause_windows(self.text, s, e)]
         return [
             Sentence(f"{self.id}{Sentence.ID_MARK}{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
-            for i, (s, e) in enumerate(sentence_spans(self.text))
+            for i, (s, e) in enumerate(spans)
         ]
 
     def metadata(self) -> dict[str, str | int]:
