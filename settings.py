@@ -37,16 +37,8 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(1.5, ge=0, le=10, description="Fusion weight of chunks ranked by best sentence.")
     chunk_weight: float = Field(0.5, ge=0, le=10, description="Fusion weight of chunks ranked as wholes.")
     lexical_weight: float = Field(1.0, ge=0, le=10, description="Fusion weight of the BM25 ranking.")
-    # Answer weights and the abstention threshold were calibrated on ARCD (bench/README.md). The threshold is on
-    # the scale of the bundled model's cosine similarities: recalibrate it with `rag eval` for another model.
-    answer_overlap_weight: float = Field(0.1, ge=0, le=5, description="Answer sentences: weight of shared words.")
-    answer_type_weight: float = Field(0.03, ge=0, le=5, description="Answer sentences: weight of fitting the question type.")
-    second_sentence_gap: float = Field(
-        0.02, ge=0, le=1, description="Quote a second sentence when it scores within this of the best."
-    )
-    abstain_below: float = Field(0.885, ge=0, le=5, description="Abstain when the best sentence scores below this.")
-    abstain_below_cross_language: float = Field(
-        0.84, ge=0, le=5, description="The same, when the question's language is not the passage's (offset included)."
+    answer_model: Path | None = Field(
+        None, description="The answer scorer's file (rag/answer_scorer.json when unset); `python -m rag train` writes one."
     )
     llm_base_url: str | None = Field(None, description="An OpenAI-compatible server; set, answers are written by it.")
     llm_model: str = Field("", description="The model to ask on that server.")
