@@ -213,6 +213,8 @@ class Answer:
                     "author": p.chunk.author,
                     "published": p.chunk.published,
                     "url": p.chunk.url,
+                    "outlet": p.chunk.outlet,
+                    "section": p.chunk.section,
                     "text": p.chunk.text,
                     "start": p.chunk.start,
                     "end": p.chunk.end,
