@@ -19,7 +19,7 @@ from vectorstore.store import ChunkStore
 
 # Articles per call to the pipeline: small enough that a stop request waits for little, large enough that the
 # model embeds full batches (an article is several chunks and their sentences).
-_BATCH = 8
+_BATCH = 16
 
 
 @dataclass(frozen=True)
