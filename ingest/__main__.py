@@ -26,14 +26,6 @@ def _web_address(text: str) -> bool:
     return "://" in text or text.lower().startswith(("http:", "https:", "www."))
 
 
-def _urls_file(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), f"cannot read the URL list: {getattr(error, 'strerror', None) or error}") from None
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-
 def ingest(argv: list[str]) -> int:
     """Files, folders, pages, feeds and sitemaps, in one run with one summary line."""
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Add articles to Sanad's store.")
@@ -49,19 +41,20 @@ def ingest(argv: list[str]) -> int:
     started = time.perf_counter()
     try:
         settings = load_settings(data_dir=args.db)
-        from records import day_number
-
-        if args.since and not day_number(args.since):
-            raise InputError("--since", f"{args.since!r} is not a date like 2026-03-14")
-        urls = [item for item in args.inputs if _web_address(item)] + (_urls_file(args.urls) if args.urls else [])
-        paths = [Path(item) for item in args.inputs if not _web_address(item)]
         from ingest.feeds import poll_feed
-        from ingest.fetch import Fetcher
+        from ingest.fetch import Fetcher, url_lines
         from ingest.pipeline import IngestReport, ingest_paths
         from ingest.remote import Item, ingest_items
         from ingest.sitemaps import sitemap_items
         from ingest.state import FeedState
+        from records import day_number
 
+        if args.since and not day_number(args.since):
+            raise InputError("--since", f"{args.since!r} is not a date like 2026-03-14")
+        urls = [item for item in args.inputs if _web_address(item)] + [
+            url for _, url in (url_lines(args.urls, "URL list") if args.urls else [])
+        ]
+        paths = [Path(item) for item in args.inputs if not _web_address(item)]
         store = _store(settings)
         report = ingest_paths(paths, settings, store, show_progress=sys.stderr.isatty()) if paths else IngestReport()
         with Fetcher(settings) as fetcher:

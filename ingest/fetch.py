@@ -7,6 +7,7 @@ import codecs
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -66,6 +67,16 @@ def check_url(url: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InputError(url, "not a web address (expected http:// or https://)")
     return url.strip()
+
+
+def url_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """(line number, URL) for each line of a list of URLs; blank lines and lines starting with # are left out."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(str(path), f"cannot read the {what}: {getattr(error, 'strerror', None) or error}") from None
+    return [(number, line.strip()) for number, line in enumerate(lines, start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 class Fetcher:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from errors import InputError
 from ingest.feeds import poll_feed
-from ingest.fetch import Fetcher, check_url
+from ingest.fetch import Fetcher, check_url, url_lines
 from ingest.pipeline import IngestReport
 from ingest.state import FeedState
 from settings import Settings
@@ -34,17 +34,12 @@ def parse_duration(text: str) -> float:
 
 def read_feeds_file(path: Path) -> list[str]:
     """The feed URLs in a file, one a line; blank lines and lines starting with # are left out."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(str(path), f"cannot read the feeds file: {getattr(error, 'strerror', None) or error}") from None
     feeds = []
-    for number, line in enumerate(lines, start=1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            try:
-                feeds.append(check_url(line))
-            except InputError as error:
-                raise InputError(str(path), str(error), number) from None
+    for number, line in url_lines(path, "feeds file"):
+        try:
+            feeds.append(check_url(line))
+        except InputError as error:
+            raise InputError(str(path), str(error), number) from None
     if not feeds:
         raise InputError(str(path), "no feed URL in the file")
     return list(dict.fromkeys(feeds))

@@ -47,7 +47,7 @@ def test_urls_each_failure_one_line_and_the_rest_ingested(site, settings):
     assert len(lines) == len(failing) + 2
     for path, message in failing.items():
         assert any(line.startswith(f"error: {site.base}{path}: ") and message in line for line in lines), path
-    assert f"error: http//bad: not a web address (expected http:// or https://)" in lines
+    assert "error: http//bad: not a web address (expected http:// or https://)" in lines
     assert any(line.startswith(f"error: {site.base}/feed.xml: not a readable feed") for line in lines)
     assert result.stdout.startswith(f"articles: 2 added, 0 updated, 0 unchanged, {len(failing) + 2} failed")
 
