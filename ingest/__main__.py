@@ -64,13 +64,12 @@ def ingest(argv: list[str]) -> int:
                     items += sitemap_items(sitemap, fetcher, args.since, report.errors)
                 except InputError as error:
                     report.errors.append(error)
-            if items:
-                ingest_items(items, fetcher, settings, store, report)
+            copies = len(ingest_items(items, fetcher, settings, store, report).alternates) if items else 0
             if args.feed:
                 state = FeedState(settings.data_dir)
                 for feed in args.feed:
                     try:
-                        poll_feed(feed, fetcher, state, settings, store, report)
+                        copies += poll_feed(feed, fetcher, state, settings, store, report).alternates
                     except InputError as error:
                         report.errors.append(error)
                 state.close()
@@ -82,6 +81,8 @@ def ingest(argv: list[str]) -> int:
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     print(report.summary())
+    if copies:
+        print(f"near-duplicates: {copies} pages kept as alternate sources of stored articles, not stored again")
     return 1 if report.errors else 0
 
 
@@ -122,12 +123,16 @@ def list_articles(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     fields = ("article_id", "title", "outlet", "section", "author", "published", "url", "source", "lang")
     try:
+        from ingest.duplicates import NearDuplicates
         from ingest.manage import stored_articles
 
-        for chunk in stored_articles(_store(load_settings(data_dir=args.db)), args.source, args.since, args.outlet):
+        settings = load_settings(data_dir=args.db)
+        near = NearDuplicates(settings.data_dir)
+        for chunk in stored_articles(_store(settings), args.source, args.since, args.outlet):
             row = {name: value for name, value in asdict(chunk).items() if name in fields}
             if args.json:
-                print(json.dumps({"id": row.pop("article_id"), **row}, ensure_ascii=False))
+                row = {"id": row.pop("article_id"), **row, "alternates": near.alternates(chunk.article_id)}
+                print(json.dumps(row, ensure_ascii=False))
             else:
                 print("\t".join([chunk.article_id, chunk.published[:10] or "-", chunk.outlet or "-", chunk.title]))
     except SanadError as error:
@@ -146,9 +151,13 @@ def delete(argv: list[str]) -> int:
     if not (args.targets or args.source):
         parser.error("name articles to delete, or --source")
     try:
+        from ingest.duplicates import NearDuplicates
         from ingest.manage import delete as delete_articles
 
-        articles, chunks, errors = delete_articles(_store(load_settings(data_dir=args.db)), args.targets, args.source)
+        settings = load_settings(data_dir=args.db)
+        near = NearDuplicates(settings.data_dir)
+        articles, chunks, errors = delete_articles(_store(settings), near, args.targets, args.source)
+        near.close()
     except SanadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

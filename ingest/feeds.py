@@ -99,12 +99,14 @@ class FeedPoll:
     new: int = 0
     stored: int = 0
     not_modified: bool = False
+    alternates: int = 0  # near-duplicates of stored articles, kept as their alternate sources
 
     def line(self, failed: int, seconds: float) -> str:
         """The one line the watcher prints for this poll."""
         if self.not_modified:
             return f"{self.feed}: not modified ({seconds:.1f}s)"
-        return f"{self.feed}: {self.items} items, {self.new} new, {self.stored} stored, {failed} failed ({seconds:.1f}s)"
+        copies = f", {self.alternates} near-duplicates" if self.alternates else ""
+        return f"{self.feed}: {self.items} items, {self.new} new, {self.stored} stored{copies}, {failed} failed ({seconds:.1f}s)"
 
 
 def poll_feed(
@@ -123,9 +125,9 @@ def poll_feed(
     seen = state.seen(url, [item.key for item in items])
     new = [item for item in items if item.key not in seen]
     poll.items, poll.new = len(items), len(new)
-    stored = ingest_items(new, fetcher, settings, store, report, stop)
-    state.remember(url, {item.key: article.id for item, article in stored})
-    poll.stored = len(stored)
-    if len(stored) == len(new):
+    done = ingest_items(new, fetcher, settings, store, report, stop)
+    state.remember(url, {item.key: article.id for item, article in done.stored})
+    poll.stored, poll.alternates = len(done.stored) - len(done.alternates), len(done.alternates)
+    if len(done.stored) == len(new):
         state.read_with(url, fetched.etag, fetched.last_modified, title)
     return poll

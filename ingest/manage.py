@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from errors import InputError
+from ingest.duplicates import NearDuplicates
 from ingest.readers import stable_id
 from records import Chunk, day_number
 from vectorstore.store import ChunkStore
@@ -35,9 +36,11 @@ def stored_articles(store: ChunkStore, source: str = "", since: str = "", outlet
             return
 
 
-def delete(store: ChunkStore, targets: list[str], source: str = "") -> tuple[int, int, list[InputError]]:
-    """Delete articles named by id, URL or file path, or every article from `source`; returns (articles,
-    chunks, errors), one error per name that matches nothing."""
+def delete(
+    store: ChunkStore, near: NearDuplicates, targets: list[str], source: str = ""
+) -> tuple[int, int, list[InputError]]:
+    """Delete articles named by id, URL or file path, or every article from `source`, with their near-duplicate
+    signatures and alternate URLs; returns (articles, chunks, errors), one error per name that matches nothing."""
     ids: list[str] = []
     errors = []
     if source:
@@ -55,6 +58,7 @@ def delete(store: ChunkStore, targets: list[str], source: str = "") -> tuple[int
     articles = chunks = 0
     for article_id in dict.fromkeys(ids):
         removed = store.delete_article(article_id)
+        near.forget(article_id)
         articles += bool(removed)
         chunks += removed
     if articles:

@@ -4,12 +4,13 @@ and handed to the pipeline in small batches, so a stop request leaves only whole
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from errors import InputError
 from ingest.chunker import Chunker
+from ingest.duplicates import NearDuplicates
 from ingest.extract import page_article
 from ingest.fetch import PAGE_TYPES, Fetcher
 from ingest.pipeline import IngestReport, ingest_articles
@@ -45,6 +46,15 @@ def load(item: Item, fetcher: Fetcher) -> Article:
     return replace(article, **missing) if missing else article
 
 
+@dataclass
+class WebIngest:
+    """What ingesting web items did beyond the report: the items now in the store (added, updated, unchanged
+    or kept as an alternate source of a near-duplicate), with their articles, and the alternates found."""
+
+    stored: list[tuple[Item, Article]] = field(default_factory=list)
+    alternates: list[tuple[str, str]] = field(default_factory=list)  # (URL, id of the article it copies)
+
+
 def ingest_items(
     items: Iterable[Item],
     fetcher: Fetcher,
@@ -52,28 +62,37 @@ def ingest_items(
     store: ChunkStore,
     report: IngestReport,
     stop: threading.Event | None = None,
-    loader: Callable[[Item, Fetcher], Article] = load,
-) -> list[tuple[Item, Article]]:
-    """Fetch, extract and store the items; errors go to the report. Returns the items now in the store (added,
-    updated or unchanged), with their articles. An item whose article another item already gave is not stored
-    twice; once `stop` is set, no further article is started."""
+) -> WebIngest:
+    """Fetch, extract and store the items; errors go to the report. An item whose article another item already
+    gave is not stored twice, nor is a near-duplicate of a stored article (its URL becomes an alternate source);
+    once `stop` is set, no further article is started."""
     chunker = Chunker(store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    stored: list[tuple[Item, Article]] = []
+    near = NearDuplicates(settings.data_dir)
+    done = WebIngest()
     batch: list[tuple[Item, Article]] = []
     ids: set[str] = set()
 
     def flush() -> None:
-        unique = list({article.id: article for _, article in batch if article.id not in ids}.values())
-        ingest_articles(unique, store, chunker, report)
-        ids.update(article.id for article in unique)
-        stored.extend(batch)
+        unique: dict[str, Article] = {}
+        for item, article in batch:
+            if article.id in ids or article.id in unique:
+                continue
+            if original := near.original(article.id, article.text):
+                near.add_alternate(article.url or item.url, original)
+                done.alternates.append((article.url or item.url, original))
+                continue
+            near.add(article.id, article.text)
+            unique[article.id] = article
+        ingest_articles(list(unique.values()), store, chunker, report)
+        ids.update(unique)
+        done.stored.extend(batch)
         batch.clear()
 
     def attempt(item: Item) -> Article | InputError:
         if stop is not None and stop.is_set():
             return InputError(item.url, "not fetched: stopping")
         try:
-            return loader(item, fetcher)
+            return load(item, fetcher)
         except InputError as error:
             return error
 
@@ -91,4 +110,5 @@ def ingest_items(
                 flush()
         if batch and not (stop is not None and stop.is_set()):
             flush()
-    return stored
+    near.close()
+    return done

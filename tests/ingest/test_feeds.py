@@ -163,3 +163,20 @@ def test_a_failed_item_is_tried_again_at_the_next_poll(site, store_settings, sto
         again = poll_feed(feed, fetcher, state, store_settings, store, report)
         assert (again.not_modified, again.new, report.added, report.errors) == (False, 1, 1, [])
     state.close()
+
+
+def test_a_near_duplicate_is_kept_as_an_alternate_source(site, store_settings, store):
+    from ingest.duplicates import NearDuplicates
+    from ingest.remote import Item, ingest_items
+
+    copy = {**WATER, "paragraphs": ["(وكالات) - " + WATER["paragraphs"][0], WATER["paragraphs"][1].replace("عشرين", "ثلاثين")]}
+    urls = [site.add("/ar/water", page(WATER)), site.add("/wire/water-copy", page(copy)), site.add("/ar/harvest", page(HARVEST))]
+    report = IngestReport()
+    with Fetcher(store_settings) as fetcher:
+        done = ingest_items([Item(url=u, source=u) for u in urls], fetcher, store_settings, store, report)
+    assert (report.added, report.errors, len(done.stored)) == (2, [], 3)
+    assert done.alternates == [(urls[1], urls[0])]
+    near = NearDuplicates(store_settings.data_dir)  # remembered for the next run
+    assert near.alternates(urls[0]) == [urls[1]] and near.original("new", " ".join(copy["paragraphs"])) == urls[0]
+    assert near.original("new", " ".join(MUSEUM["paragraphs"])) is None
+    near.close()
