@@ -43,14 +43,13 @@ def ingest(argv: list[str]) -> int:
         settings = load_settings(data_dir=args.db)
         from ingest.feeds import poll_feed
         from ingest.fetch import Fetcher, url_lines
+        from ingest.manage import since_day
         from ingest.pipeline import IngestReport, ingest_paths
         from ingest.remote import Item, ingest_items
         from ingest.sitemaps import sitemap_items
         from ingest.state import FeedState
-        from records import day_number
 
-        if args.since and not day_number(args.since):
-            raise InputError("--since", f"{args.since!r} is not a date like 2026-03-14")
+        since_day(args.since)
         urls = [item for item in args.inputs if _web_address(item)] + [
             url for _, url in (url_lines(args.urls, "URL list") if args.urls else [])
         ]
@@ -124,9 +123,10 @@ def list_articles(argv: list[str]) -> int:
     fields = ("article_id", "title", "outlet", "section", "author", "published", "url", "source", "lang")
     try:
         from ingest.duplicates import NearDuplicates
-        from ingest.manage import stored_articles
+        from ingest.manage import since_day, stored_articles
 
         settings = load_settings(data_dir=args.db)
+        since_day(args.since)  # a bad date is an error before the model loads
         near = NearDuplicates(settings.data_dir)
         for chunk in stored_articles(_store(settings), args.source, args.since, args.outlet):
             row = {name: value for name, value in asdict(chunk).items() if name in fields}

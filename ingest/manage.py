@@ -14,12 +14,17 @@ from vectorstore.store import ChunkStore
 _PAGE = 500
 
 
+def since_day(since: str) -> int:
+    """`--since` as a day number (0 when not given); an InputError when it is not a date."""
+    if since and not day_number(since):
+        raise InputError("--since", f"{since!r} is not a date like 2026-03-14")
+    return day_number(since) if since else 0
+
+
 def stored_articles(store: ChunkStore, source: str = "", since: str = "", outlet: str = "") -> Iterator[Chunk]:
     """Each stored article (as its first chunk, which carries its metadata) from `source` (a file, page, feed
     or sitemap), by `outlet`, and published on or after `since`; empty arguments do not filter."""
-    if since and not day_number(since):
-        raise InputError("--since", f"{since!r} is not a date like 2026-03-14")
-    floor = day_number(since) if since else 0
+    floor = since_day(since)
     offset = 0
     while True:
         total, page = store.articles(offset, _PAGE)

@@ -49,7 +49,8 @@ class Watcher:
     """Polls feeds until stopped; `say` gets one line per poll per feed, `warn` one line per failure."""
 
     def __init__(self, feeds: list[str], every: float, settings: Settings, store: ChunkStore,
-                 say: Callable[[str], None] = print, warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr)):
+                 say: Callable[[str], None] = lambda line: print(line, flush=True),
+                 warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True)):
         self.feeds, self.every, self.settings, self.store = feeds, every, settings, store
         self.say, self.warn = say, warn
         self.stop = threading.Event()

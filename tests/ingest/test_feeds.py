@@ -58,6 +58,14 @@ def test_atom_full_content_is_used_and_html_titles_are_kept_as_text(site, web_se
     assert article.text == "\n\n".join(BRIDGE["paragraphs"]) and article.published.startswith("2026-07-21")
 
 
+def test_a_teaser_in_the_feed_is_not_the_article(site, web_settings):
+    body = rss2(site.base, [("g1", f"{site.base}/ar/water", "w")]).replace(
+        "</title><pubDate>", "</title><description>افتتح الوزير محطة...</description><pubDate>"
+    )
+    _, items = feed_from(site, web_settings, "/rss.xml", body)
+    assert items[0].article is None and items[0].url == f"{site.base}/ar/water"  # its page is fetched
+
+
 def test_rss_title_with_escaped_html_is_text(site, web_settings):
     body = rss2(site.base, [("g1", f"{site.base}/a", "&lt;b&gt;عاجل:&lt;/b&gt; افتتاح المحطة")])
     _, items = feed_from(site, web_settings, "/rss.xml", body)
