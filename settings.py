@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     fetch_read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds to wait for each piece of a response.")
     fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page, feed or sitemap read; larger ones are refused.")
     fetch_workers: int = Field(4, ge=1, le=32, description="Pages fetched at once while earlier ones are embedded.")
-    feeds: Path | None = Field(None, description="A feeds file (one URL a line) the watcher and the app poll; unset: none.")
+    feeds: Path | None = Field(None, description="The feeds file (one URL a line) `ingest watch` polls when none is named.")
     # The web app (app.py).
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Example questions for the chat, as a JSON list; unset: from the articles."
     )
 
-    @field_validator("chroma_url", "admin_token", "widget_key", mode="before")
+    @field_validator("chroma_url", "admin_token", "widget_key", "feeds", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value or None

@@ -61,9 +61,11 @@ def main() -> None:
             # Embedding alone: the same pages' chunks and sentences, extracted beforehand, encoded in one call.
             chunker = Chunker(store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
             articles = []
+            started = time.perf_counter()
             for _, link, _ in items:
                 fetched = fetcher.get(link, PAGE_TYPES)
                 articles.append(page_article(fetched.text(), fetched.url))
+            extracting = time.perf_counter() - started
             texts = [t for a in articles for t in embedded_texts(chunker.chunk(a))]
             store.embedder.embed_passages(texts[:64])  # warm up
             started = time.perf_counter()
@@ -76,6 +78,7 @@ def main() -> None:
             wall = time.perf_counter() - started
             print(f"feed: {poll.items} items, {report.added} added, {len(report.errors)} failed, "
                   f"{report.chunks} chunks, {len(texts)} texts embedded")
+            print(f"fetch and extract alone, one at a time: {extracting:.1f}s")
             print(f"embedding alone: {embedding:.1f}s; feed ingest wall time: {wall:.1f}s; "
                   f"embedding / wall: {embedding / wall:.2f}")
 
