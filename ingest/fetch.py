@@ -79,6 +79,10 @@ def url_lines(path: Path, what: str) -> list[tuple[int, str]]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
+class _Forbidden(Exception):
+    """robots.txt forbids a URL the client was about to request (the one asked for, or a redirect's target)."""
+
+
 class Fetcher:
     """One HTTP client for a run: connections and robots.txt rules are kept per site; safe across threads."""
 
@@ -87,7 +91,7 @@ class Fetcher:
         timeout = httpx.Timeout(settings.fetch_read_timeout, connect=settings.fetch_connect_timeout)
         self.client = httpx.Client(
             timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": settings.user_agent},
+            headers={"User-Agent": settings.user_agent}, event_hooks={"request": [self._obey_robots]},
         )
         self._robots: dict[str, RobotFileParser] = {}
         self._lock = threading.Lock()
@@ -105,10 +109,13 @@ class Fetcher:
     def get(self, url: str, types: frozenset[str], etag: str = "", last_modified: str = "") -> Fetched:
         """GET a URL that robots.txt allows, with the caller's validators for a conditional request."""
         url = check_url(url)
-        if not self.allowed(url):
-            raise InputError(url, "robots.txt does not allow Sanad to fetch this page")
         headers = {name: value for name, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified)) if value}
         return self._read(url, headers, types)
+
+    def _obey_robots(self, request: httpx.Request) -> None:
+        # Every request goes through here, redirects included, so a page cannot redirect around robots.txt.
+        if request.url.path != "/robots.txt" and not self.allowed(str(request.url)):
+            raise _Forbidden(str(request.url))
 
     def allowed(self, url: str) -> bool:
         """Whether the site's robots.txt lets our User-Agent fetch `url` (read once per site)."""
@@ -161,6 +168,9 @@ class Fetcher:
                     str(response.url), bytes(body), kind, charset.group(1) if charset else "",
                     response.headers.get("etag", ""), response.headers.get("last-modified", ""),
                 )
+        except _Forbidden as forbidden:
+            target = "" if str(forbidden) == url else f" (redirected to {forbidden})"
+            raise InputError(url, f"robots.txt does not allow Sanad to fetch this page{target}") from None
         except httpx.TooManyRedirects:
             raise InputError(url, f"more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
         except httpx.TimeoutException as error:

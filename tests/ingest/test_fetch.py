@@ -117,6 +117,14 @@ def test_bad_urls(web_settings, url, message):
     expect_error(web_settings, url, message)
 
 
+def test_a_redirect_cannot_lead_around_robots_txt(site, web_settings):
+    site.add("/private/memo", page(WATER))
+    site.routes["/open"] = redirect("/private/memo")
+    message = f"robots.txt does not allow Sanad to fetch this page (redirected to {site.base}/private/memo)"
+    expect_error(web_settings, site.base + "/open", message)
+    assert "/private/memo" not in site.hits
+
+
 def test_robots_txt_is_read_once_per_site_and_names_our_agent(site, web_settings):
     site.add("/robots.txt", "User-agent: Sanad\nDisallow: /ar/\n\nUser-agent: *\nDisallow:\n", "text/plain")
     site.add("/ar/water", page(WATER))
