@@ -56,10 +56,11 @@ def delete(
         # An id as given; a URL or file as the readers name an article from it.
         names = [target, stable_id(target), stable_id(str(Path(target).resolve()))]
         found = next((name for name in names if store.versions([name])), None)
-        if found is None:
+        # A page stored under its canonical URL is also found by the URL it was fetched from (its source).
+        sourced = [] if found else [chunk.article_id for chunk in stored_articles(store, source=target)]
+        if found is None and not sourced:
             errors.append(InputError(target, "no stored article has this id or URL"))
-        else:
-            ids.append(found)
+        ids += [found] if found else sourced
     articles = chunks = 0
     for article_id in dict.fromkeys(ids):
         removed = store.delete_article(article_id)
