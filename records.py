@@ -37,6 +37,8 @@ class Article:
     published: str = ""
     url: str = ""
     lang: str = ""
+    outlet: str = ""  # the publication (a site's or feed's name, front matter `source:`), not the path or URL
+    section: str = ""  # the outlet's section label, e.g. «آراء»
 
     @property
     def fingerprint(self) -> str:
@@ -60,6 +62,8 @@ class Chunk:
     published: str = ""
     url: str = ""
     lang: str = ""
+    outlet: str = ""
+    section: str = ""
     fingerprint: str = ""
 
     @property
@@ -126,6 +130,8 @@ class Filters:
     sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
     exclude_sources: tuple[str, ...] = ()
 
     def __post_init__(self):
@@ -139,7 +145,10 @@ class Filters:
         for bound, operator in ((self.published_from, "$gte"), (self.published_to, "$lte")):
             if bound:
                 found.append(("published_day", operator, day_number(bound)))
-        for name, values in (("source", self.sources), ("author", self.authors), ("lang", self.langs)):
+        for name, values in (
+            ("source", self.sources), ("author", self.authors), ("lang", self.langs),
+            ("outlet", self.outlets), ("section", self.sections),
+        ):
             if values:
                 found.append((name, "$in", list(values)))
         if self.exclude_sources:
@@ -208,6 +217,8 @@ class Answer:
                     "author": p.chunk.author,
                     "published": p.chunk.published,
                     "url": p.chunk.url,
+                    "outlet": p.chunk.outlet,
+                    "section": p.chunk.section,
                     "text": p.chunk.text,
                     "start": p.chunk.start,
                     "end": p.chunk.end,

@@ -61,6 +61,16 @@ class Settings(BaseSettings):
         0.1, ge=0, le=1, description="Share of the BM25 weight a chunk keeps when its language is not the question's."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
+    # Fetching pages, feeds and sitemaps (ingest/fetch.py).
+    user_agent: str = Field(
+        "Sanad/0.1 (news question answering; set SANAD_USER_AGENT to name your site and a contact)",
+        description="Sent with every fetch; robots.txt rules for it apply.",
+    )
+    fetch_connect_timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for a site to accept a connection.")
+    fetch_read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds to wait for each piece of a response.")
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page, feed or sitemap read; larger ones are refused.")
+    fetch_workers: int = Field(4, ge=1, le=32, description="Pages fetched at once while earlier ones are embedded.")
+    feeds: Path | None = Field(None, description="The feeds file (one URL a line) `ingest watch` polls when none is named.")
     # The web app (app.py).
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
@@ -75,7 +85,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Example questions for the chat, as a JSON list; unset: from the articles."
     )
 
-    @field_validator("chroma_url", "admin_token", "widget_key", mode="before")
+    @field_validator("chroma_url", "admin_token", "widget_key", "feeds", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value or None

@@ -80,9 +80,13 @@ _ABSTAIN = {
 
 
 def attribution(passage: Passage, language: str) -> str:
-    """«According to "title" (author, date): » in the question's language; our words, not the source's."""
+    """«According to "title" (outlet, author, date): » in the question's language; our words, not the source's.
+    An article without a title is named by its outlet: «According to Harbour Times (author, date): »."""
     chunk = passage.chunk
-    byline = [part for part in (chunk.author, chunk.published) if part]
+    outlet = chunk.outlet if chunk.title else ""
+    byline = [part for part in (outlet, chunk.author, chunk.published) if part]
     if language == "ar":
-        return f"بحسب «{chunk.title}»" + (f" ({'، '.join(byline)})" if byline else "") + ": "
-    return f'According to "{chunk.title}"' + (f" ({', '.join(byline)})" if byline else "") + ": "
+        name = f"«{chunk.title}»" if chunk.title else chunk.outlet or "المقال"
+        return f"بحسب {name}" + (f" ({'، '.join(byline)})" if byline else "") + ": "
+    name = f'"{chunk.title}"' if chunk.title else chunk.outlet or "the article"
+    return f"According to {name}" + (f" ({', '.join(byline)})" if byline else "") + ": "
