@@ -157,6 +157,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+# Stored with the lexical index: a store indexed with other terms is re-indexed when it is opened.
+TERMS_VERSION = "1"
+
+
 def terms(text: str) -> list[str]:
     """What the lexical index counts for a text: the stem of every word but function words, and a name key
     for each name candidate."""
