@@ -78,7 +78,10 @@ def ingest_articles(
             previous = stored.get(article.id)
             chunk_vectors = np.array([next(vectors) for _ in chunks])
             sentence_vectors = np.array([next(vectors) for c in chunks for _ in c.sentences])
-            store.write_article(chunks, chunk_vectors, sentence_vectors)
+            if not store.write_article(chunks, chunk_vectors, sentence_vectors):
+                report.unchanged += 1  # another writer (the CLI, the API) stored this version meanwhile
+                progress(1)
+                continue
             report.chunks += len(chunks)
             if previous:
                 report.updated += 1

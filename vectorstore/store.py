@@ -159,7 +159,7 @@ class ChunkStore:
         # Read before Chroma is opened: anything committed after it makes the next use reopen.
         self._seen = self.lexical.revision()
         self._chroma = _Chroma(settings, embedder)
-        self._max_batch = self._chroma.client.get_max_batch_size()
+        self.max_batch = self._chroma.client.get_max_batch_size()  # the most records Chroma takes in one call
         self._catch_up()
 
     # --- keeping the Chroma view current ---
@@ -239,13 +239,17 @@ class ChunkStore:
 
     # --- writing ---
 
-    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray) -> bool:
         """Store one article whole, replacing any version of it (steps 1-5 in the module docstring): its chunks
-        with `vectors` and its sentences (`chunk.sentences` in order) with `sentence_vectors`."""
+        with `vectors` and its sentences (`chunk.sentences` in order) with `sentence_vectors`. False when another
+        writer stored this very version meanwhile, so nothing was written."""
         article_id = chunks[0].article_id
         sentences = [(s, c) for c in chunks for s in c.sentences]
         with self._writer.held(), self._using() as chroma:
             self._repair(chroma)
+            stored = self.lexical.versions([article_id]).get(article_id)
+            if stored and stored[0] == chunks[0].fingerprint:
+                return False
             self._seen = self.lexical.withdraw(article_id)
             self._drop(chroma, article_id)
             self._add(
@@ -257,6 +261,7 @@ class ChunkStore:
                 [_sentence_metadata(s, c) for s, c in sentences], sentence_vectors,
             )
             self._seen = self.lexical.commit_articles([(chunks, len(sentences))])
+        return True
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article whole (ledger first, then Chroma); returns how many chunks it had."""
@@ -279,14 +284,14 @@ class ChunkStore:
     def _drop(self, chroma: _Chroma, article_id: str) -> None:
         for collection in (chroma.chunks, chroma.sentences):
             ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
-            for at in range(0, len(ids), self._max_batch):
-                collection.delete(ids=ids[at : at + self._max_batch])
+            for at in range(0, len(ids), self.max_batch):
+                collection.delete(ids=ids[at : at + self.max_batch])
 
     def _add(self, collection, ids: list[str], documents: list[str], metadatas: list[dict], vectors: np.ndarray) -> None:
         # Chroma refuses a call over its largest batch (5,461 records embedded); the ledger makes the batches
         # of one article appear together.
-        for at in range(0, len(ids), self._max_batch):
-            end = at + self._max_batch
+        for at in range(0, len(ids), self.max_batch):
+            end = at + self.max_batch
             collection.upsert(
                 ids=ids[at:end], documents=documents[at:end], metadatas=metadatas[at:end], embeddings=vectors[at:end]
             )

@@ -1,10 +1,13 @@
 """One contract for the chunk store, passed by embedded Chroma and by a real `chroma run` server."""
 
 import copy
+import sqlite3
 import uuid
 
+import numpy as np
 import pytest
 
+import analysis
 from errors import StoreError
 from ingest.chunker import Chunker
 from records import Article, Filters
@@ -142,6 +145,54 @@ class StoreContract:
         other.name = "someone/another-model"
         with pytest.raises(StoreError, match="built with model"):
             open_store(other)
+
+
+    def test_lexical_filters_and_term_statistics(self, store, chunker):
+        water = write(store, chunker, WATER)
+        chess = write(store, chunker, CHESS)
+        assert len(store.lexical) == store.count() == len(water) + len(chess)
+        assert store.lexical_search("chess water", k=5, filters=Filters(published_from="2026-01-01"))[0][0] in {c.id for c in water}
+        assert store.lexical_search("championship", k=5, filters=Filters(published_to="2025-12-31"))[0][0] == chess[0].id
+        assert store.lexical_search("championship", k=5, filters=Filters(exclude_sources=("chess.md",))) == []
+        assert store.lexical_search("championship", k=5, filters=Filters(sources=("chess.md",), langs=("en",))) == []
+        # Counted by analysed term: WATER's two chunks both carry its title, with a name key for "Desalination".
+        asked = analysis.terms("Desalination plant championship") + ["absent"]
+        assert asked[1] == "~DSLNTN"
+        assert store.lexical.document_frequencies(asked) == {"desalin": 2, "~DSLNTN": 2, "plant": 2, "championship": 1, "absent": 0}
+
+    def test_an_article_larger_than_one_chroma_call_is_stored_whole(self, store, embedder):
+        # More sentences than Chroma takes in one call; vectors are random unit vectors, the model is not the point.
+        text = " ".join(f"Entry {n} of the long register." for n in range(store.max_batch + 50))
+        article = Article(id="long", title="Register", source="long.md", text=text)
+        chunks = Chunker(embedder.count_tokens, max_tokens=64, overlap_tokens=0).chunk(article)
+        sentences = sum(len(c.sentences) for c in chunks)
+        assert sentences > store.max_batch
+        rng = np.random.default_rng(0)
+        unit = lambda n: (v := rng.normal(size=(n, embedder.dim)).astype(np.float32)) / np.linalg.norm(v, axis=1, keepdims=True)
+        assert store.write_article(chunks, unit(len(chunks)), unit(sentences))
+        assert store.versions(["long"])["long"] == (article.fingerprint, {c.id for c in chunks})
+        found = store.sentences([chunks[-1].id], unit(1)[0])
+        assert [s.text for s, _ in found] == [s.text for s in chunks[-1].sentences]
+        assert store.delete_article("long") == len(chunks) and store.count() == 0
+
+    def test_a_second_opening_searches_new_writes_at_once(self, open_store, store, chunker, embedder):
+        reader = open_store(embedder)
+        water = write(store, chunker, WATER)
+        query = embedder.embed_queries(["summer water cuts"])[0]
+        assert {i for i, _ in reader.nearest(query, 5, Filters(authors=("Leila",)))} == {c.id for c in water}
+        assert reader.sentence_search(query, 1)[0][0] == water[1].id
+        store.delete_article("water")
+        assert reader.nearest(query, 5) == [] and reader.lexical_search("desalination", 5) == []
+
+    def test_terms_from_older_code_are_reindexed_once(self, open_store, store, chunker, embedder):
+        water = write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # as if terms() had emitted something else before
+            db.execute("UPDATE terms SET body = 'stale'")
+            db.execute("UPDATE meta SET value = '0' WHERE key = 'terms_version'")
+        assert store.lexical_search("desalination", k=1) == []
+        reopened = open_store(embedder)
+        assert reopened.lexical.terms_version() == analysis.TERMS_VERSION
+        assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
 
 
 class TestEmbeddedStore(StoreContract):

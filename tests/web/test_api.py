@@ -246,3 +246,32 @@ def test_api_answers_show_hostile_text_as_data(app_url):
     top = answer["passages"][0]
     # The API hands text back as it was written; showing it safely is the client's job (see the browser tests).
     assert top["url"] == "javascript:void(window.__pwned=9)" and "<script>" in top["text"]
+
+
+def test_paging_parameters_are_bounded(app_url):
+    reply = request(f"{app_url}/api/articles?offset=9223372036854775807")
+    assert reply.status == 422 and reply.headers["content-type"] == "application/json"
+    assert "offset: Input should be less than or equal to 1000000000" in reply.json()["error"]
+    last = request(f"{app_url}/api/articles?offset=1000000000").json()
+    assert last["total"] == ARTICLES and last["articles"] == []
+
+
+def test_unknown_api_paths_and_methods_get_a_json_error(app_url):
+    for path in ("/api/nothing", "/api/health/extra?x=1", "/api"):
+        reply = request(f"{app_url}{path}")
+        assert reply.status == 404 and reply.headers["content-type"] == "application/json", path
+        assert "no such API path" in reply.json()["error"]
+    wrong = request(f"{app_url}/api/ask")
+    assert wrong.status == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json() == {"error": "GET is not allowed on /api/ask; use POST"}
+    assert request(f"{app_url}/api/health", "DELETE", **ADMIN).status == 405
+    assert request(f"{app_url}/api/articles/a/b").headers["allow"] == "DELETE"
+    assert request(f"{app_url}/api/docs").status == 200  # the API's own pages are still served
+
+
+def test_an_article_whose_id_holds_slashes_can_be_deleted(app_url):
+    article = {"id": "wire/2026/07/ferry", "title": "Ferry", "text": "The night ferry resumes on 3 July."}
+    assert request(f"{app_url}/api/articles", "POST", {"articles": [article]}, **ADMIN).json()["added"] == 1
+    deleted = request(f"{app_url}/api/articles/wire/2026/07/ferry", "DELETE", **ADMIN)
+    assert deleted.status == 200 and deleted.json() == {"deleted": "wire/2026/07/ferry", "chunks": 1}
+    assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
