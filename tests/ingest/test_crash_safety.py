@@ -22,9 +22,9 @@ from vectorstore.store import ChunkStore
 
 CORPUS = [FIXTURES / name for name in ("crosslingual", "english", "names", "hostile")]
 ARTICLES = 12
-# Small chunks and one text per model call: many store writes, spread over the whole run.
-SMALL = {"chunk_tokens": 32, "chunk_overlap_tokens": 0, "embed_batch_size": 1}
-KILLS = 6
+# Small chunks and small model calls: many store writes, spread over the whole run.
+SMALL = {"chunk_tokens": 32, "chunk_overlap_tokens": 0, "embed_batch_size": 4}
+KILLS = 4
 
 
 def _index(settings) -> Path:
