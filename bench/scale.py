@@ -136,7 +136,7 @@ def measure(settings, pool: list[str]) -> dict:
     return {
         "chunks": store.count(), "server": bool(settings.chroma_url), "embedder": StandInEmbedder.name,
         "add_one_article_s": round(sorted(adds)[len(adds) // 2], 4),
-        "query_p50_ms": round(percentile(plain, 50), 2), "filtered_query_p50_ms": round(percentile(filtered, 50), 2),
+        "query_p50_ms": round(percentile(plain, 0.5), 2), "filtered_query_p50_ms": round(percentile(filtered, 0.5), 2),
         "rss_mb": round(rss), "disk_mb": round(disk), "startup_s": round(startup, 3),
     }
 

@@ -27,6 +27,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import TERMS_VERSION, terms
@@ -69,6 +70,14 @@ def _placeholders(values: list) -> str:
 
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article's ledger row and its chunks' fields and analysed terms, ready to commit."""
+
+    ledger: tuple
+    chunks: list[tuple[tuple, str]]
 
 
 class LexicalIndex:
@@ -178,18 +187,30 @@ class LexicalIndex:
         with self._transaction() as db:
             db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
 
-    def commit_articles(self, articles: list[tuple[list[Chunk], int]]) -> int:
-        """Index articles' chunks and write their ledger rows (given each article's chunks and sentence count),
-        in one transaction: the articles are now stored. Returns the new revision."""
+    @staticmethod
+    def prepare(chunks: list[Chunk], sentences: int) -> PreparedArticle:
+        """What `commit_articles` writes for an article, analysed beforehand so that no lock waits on analysis."""
+        first = chunks[0]
+        rows = []
+        for chunk in chunks:
+            metadata = chunk.metadata()
+            fields = (chunk.id, chunk.article_id, *(metadata[name] for name in _FILTER_COLUMNS))
+            rows.append((fields, " ".join(terms(chunk.searchable_text))))
+        return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
+
+    def commit_articles(self, articles: list[PreparedArticle]) -> int:
+        """Index articles' chunks and write their ledger rows, in one transaction: the articles are now stored.
+        Returns the new revision."""
         with self._transaction() as db:
-            for chunks, sentences in articles:
-                first = chunks[0]
-                self._index(db, chunks)
-                db.execute(
-                    "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                    (first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences),
-                )
-                db.execute("DELETE FROM pending WHERE article_id = ?", (first.article_id,))
+            for article in articles:
+                for fields, body in article.chunks:
+                    row = db.execute(
+                        "INSERT INTO chunks(chunk_id, article_id, published_day, source, author, lang) "
+                        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", fields,
+                    ).fetchone()[0]
+                    db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
+                db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", article.ledger)
+                db.execute("DELETE FROM pending WHERE article_id = ?", (article.ledger[0],))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             return self._bump(db)
 
@@ -207,17 +228,6 @@ class LexicalIndex:
                 )
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             self._bump(db)
-
-    @staticmethod
-    def _index(db: sqlite3.Connection, chunks: list[Chunk]) -> None:
-        for chunk in chunks:
-            metadata = chunk.metadata()
-            row = db.execute(
-                "INSERT INTO chunks(chunk_id, article_id, published_day, source, author, lang) "
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (chunk.id, chunk.article_id, *(metadata[name] for name in _FILTER_COLUMNS)),
-            ).fetchone()[0]
-            db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, " ".join(terms(chunk.searchable_text))))
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:

@@ -5,7 +5,8 @@ Writing one article (`write_article`), under the store's writer lock (one writer
   1. Finish what a killed writer left: every article still marked pending loses its Chroma records.
   2. SQLite, one transaction: the article leaves the ledger and the index and is marked pending.
      From here readers do not see it (they only take chunks whose article is in the ledger).
-  3. Chroma: delete every chunk and sentence record with its article id (an older version, or a crash's leftovers).
+  3. Chroma: delete every chunk and sentence record of its older version, if it had one (a crash's leftovers
+     were pending, so step 1 removed them).
   4. Chroma: add its chunks, then its sentences, in batches of at most Chroma's largest batch.
   5. SQLite, one transaction: its chunks' terms and fields, its ledger row; it is no longer pending.
 A `kill -9` anywhere leaves the article either whole (after 5) or out of the ledger, hence unseen, with its
@@ -230,7 +231,7 @@ class ChunkStore:
                 chunk = Chunk.from_store(*row)
                 by_article.setdefault(chunk.article_id, []).append(chunk)
         articles = [sorted(chunks, key=lambda c: c.index) for chunks in by_article.values()]
-        self.lexical.commit_articles([(chunks, sum(len(c.sentences) for c in chunks)) for chunks in articles])
+        self.lexical.commit_articles([self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks)) for chunks in articles])
 
     @staticmethod
     def _get(chroma: _Chroma, chunk_ids: list[str]) -> list[Chunk]:
@@ -245,13 +246,15 @@ class ChunkStore:
         writer stored this very version meanwhile, so nothing was written."""
         article_id = chunks[0].article_id
         sentences = [(s, c) for c in chunks for s in c.sentences]
+        prepared = self.lexical.prepare(chunks, len(sentences))
         with self._writer.held(), self._using() as chroma:
             self._repair(chroma)
             stored = self.lexical.versions([article_id]).get(article_id)
             if stored and stored[0] == chunks[0].fingerprint:
                 return False
             self._seen = self.lexical.withdraw(article_id)
-            self._drop(chroma, article_id)
+            if stored:  # else Chroma holds nothing of it: leftovers of a crash were pending, and are gone
+                self._drop(chroma, article_id)
             self._add(
                 chroma.chunks, [c.id for c in chunks], [c.text for c in chunks],
                 [c.metadata() for c in chunks], vectors,
@@ -260,7 +263,7 @@ class ChunkStore:
                 chroma.sentences, [s.id for s, _ in sentences], [s.text for s, _ in sentences],
                 [_sentence_metadata(s, c) for s, c in sentences], sentence_vectors,
             )
-            self._seen = self.lexical.commit_articles([(chunks, len(sentences))])
+            self._seen = self.lexical.commit_articles([prepared])
         return True
 
     def delete_article(self, article_id: str) -> int:
@@ -292,7 +295,7 @@ class ChunkStore:
         # of one article appear together.
         for at in range(0, len(ids), self.max_batch):
             end = at + self.max_batch
-            collection.upsert(
+            collection.add(
                 ids=ids[at:end], documents=documents[at:end], metadatas=metadatas[at:end], embeddings=vectors[at:end]
             )
 
