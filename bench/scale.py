@@ -4,8 +4,8 @@
 
 A STAND-IN EMBEDDER returns random unit vectors instantly, so only the store is timed (Chroma, the ledger and
 the FTS5 index), never the model. Articles are made of sentences drawn from real news (news-ar by default),
-with random dates over two years and one of 20 sources. The store is filled through `write_article`, one
-article at a time, then measured in a fresh process: start-up (open + first question), adding one article,
+with random dates over two years and one of 20 sources. The store is filled through `write_articles`, 50
+articles at a time, then measured in a fresh process: start-up (open + first question), adding one article,
 and a question's store lookups (BM25, dense chunks, dense sentences, passages, the answer step's sentences)
 with no filter and with a one-month date filter. Prints figures; asserts nothing.
 """
@@ -31,7 +31,7 @@ from ingest.chunker import Chunker  # noqa: E402
 from ingest.pipeline import embedded_texts  # noqa: E402
 from ingest.readers import read_paths  # noqa: E402
 from rag.eval import percentile  # noqa: E402
-from records import Article, Filters  # noqa: E402
+from records import Article, Chunk, Filters  # noqa: E402
 from settings import load_settings  # noqa: E402
 from vectorstore.store import ChunkStore  # noqa: E402
 
@@ -39,6 +39,7 @@ DEFAULT_ARTICLES = Path(__file__).resolve().parent.parent.parent / "shared" / "d
 SENTENCES_PER_ARTICLE = 40
 QUESTIONS = 50
 CANDIDATES = 30  # what each ranking hands to fusion (SANAD_FUSION_CANDIDATES)
+FILL_BATCH = 50  # articles per write while filling (ingest writes about 128 chunks' worth at once)
 
 
 class StandInEmbedder:
@@ -72,11 +73,9 @@ def _articles(pool: list[str], rng: random.Random):
         )
 
 
-def _write(store: ChunkStore, chunker: Chunker, article: Article) -> int:
-    chunks = chunker.chunk(article)
+def _vectors(store: ChunkStore, chunks: list[Chunk]) -> tuple[list[Chunk], np.ndarray, np.ndarray]:
     vectors = store.embedder.embed_passages(embedded_texts(chunks))
-    store.write_article(chunks, vectors[: len(chunks)], vectors[len(chunks) :])
-    return len(chunks)
+    return chunks, vectors[: len(chunks)], vectors[len(chunks) :]
 
 
 def _pool(folder: Path) -> list[str]:
@@ -87,14 +86,15 @@ def _pool(folder: Path) -> list[str]:
 
 
 def fill(settings, chunks: int, pool: list[str]) -> None:
-    """Grow the store to at least `chunks` chunks, an article at a time."""
+    """Grow the store to at least `chunks` chunks, FILL_BATCH articles per write, as ingest writes them."""
     store = ChunkStore(settings, StandInEmbedder(1))
     chunker = Chunker(StandInEmbedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
     articles, written, started = _articles(pool, random.Random(1)), store.count(), time.perf_counter()
     while written < chunks:
-        written += _write(store, chunker, next(articles))
-        if written % 5000 < 4:
-            print(f"  {written} chunks, {time.perf_counter() - started:.0f}s", file=sys.stderr)
+        batch = [_vectors(store, chunker.chunk(next(articles))) for _ in range(FILL_BATCH)]
+        store.write_articles(batch)
+        written += sum(len(chunks) for chunks, _, _ in batch)
+        print(f"  {written} chunks, {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
 
 def measure(settings, pool: list[str]) -> dict:
@@ -129,7 +129,7 @@ def measure(settings, pool: list[str]) -> dict:
     for n in range(5):
         article = dataclasses.replace(next(new), id=f"added-{n}")
         began = time.perf_counter()
-        _write(store, chunker, article)
+        store.write_article(*_vectors(store, chunker.chunk(article)))
         adds.append(time.perf_counter() - began)
     rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS")) / 1024
     disk = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) / 2**20

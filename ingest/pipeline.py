@@ -74,19 +74,20 @@ def ingest_articles(
     def flush() -> None:
         # One encode call for every chunk and sentence of the batch keeps the model's batches full.
         vectors = iter(embedder.embed_passages([t for _, chunks in pending for t in embedded_texts(chunks)]))
-        for article, chunks in pending:
-            previous = stored.get(article.id)
+        batch = []
+        for _, chunks in pending:
             chunk_vectors = np.array([next(vectors) for _ in chunks])
             sentence_vectors = np.array([next(vectors) for c in chunks for _ in c.sentences])
-            if not store.write_article(chunks, chunk_vectors, sentence_vectors):
+            batch.append((chunks, chunk_vectors, sentence_vectors))
+        for (article, chunks), written in zip(pending, store.write_articles(batch)):
+            if not written:
                 report.unchanged += 1  # another writer (the CLI, the API) stored this version meanwhile
-                progress(1)
-                continue
-            report.chunks += len(chunks)
-            if previous:
-                report.updated += 1
             else:
-                report.added += 1
+                report.chunks += len(chunks)
+                if article.id in stored:
+                    report.updated += 1
+                else:
+                    report.added += 1
             progress(1)
         pending.clear()
 

@@ -172,14 +172,15 @@ class LexicalIndex:
         """Articles whose write or delete began and did not finish (a writer was killed)."""
         return [row[0] for row in self._db().execute("SELECT article_id FROM pending")]
 
-    def withdraw(self, article_id: str) -> int:
-        """Take an article out of the ledger and the index, and mark it pending until `settle` or
+    def withdraw(self, article_ids: list[str]) -> int:
+        """Take articles out of the ledger and the index, and mark them pending until `settle` or
         `commit_articles`; returns the new revision."""
         with self._transaction() as db:
-            db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
-            db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
-            db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
-            db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
+            for article_id in article_ids:
+                db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
+                db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
             return self._bump(db)
 
     def settle(self, article_id: str) -> None:

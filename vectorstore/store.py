@@ -1,15 +1,16 @@
 """The chunk store: vectors and metadata in Chroma (embedded on disk by default, or a Chroma server), the ledger
 of complete articles and their BM25 terms in one SQLite file (vectorstore/lexical.py).
 
-Writing one article (`write_article`), under the store's writer lock (one writer across processes):
+Writing articles (`write_articles`: one ingest batch at once, so Chroma gets few large calls), under the
+store's writer lock (one writer at a time across processes):
   1. Finish what a killed writer left: every article still marked pending loses its Chroma records.
-  2. SQLite, one transaction: the article leaves the ledger and the index and is marked pending.
-     From here readers do not see it (they only take chunks whose article is in the ledger).
-  3. Chroma: delete every chunk and sentence record of its older version, if it had one (a crash's leftovers
-     were pending, so step 1 removed them).
-  4. Chroma: add its chunks, then its sentences, in batches of at most Chroma's largest batch.
-  5. SQLite, one transaction: its chunks' terms and fields, its ledger row; it is no longer pending.
-A `kill -9` anywhere leaves the article either whole (after 5) or out of the ledger, hence unseen, with its
+  2. SQLite, one transaction: the articles leave the ledger and the index and are marked pending.
+     From here readers do not see them (they only take chunks whose article is in the ledger).
+  3. Chroma: delete every chunk and sentence record of their older versions, if they had one (a crash's
+     leftovers were pending, so step 1 removed them).
+  4. Chroma: add their chunks, then their sentences, in calls of at most Chroma's largest batch.
+  5. SQLite, one transaction: their chunks' terms and fields, their ledger rows; they are no longer pending.
+A `kill -9` anywhere leaves each article either whole (after 5) or out of the ledger, hence unseen, with its
 leftovers named in `pending`; re-ingesting it (it is not in the ledger, so it is not "unchanged") or any later
 write cleans them. Deleting runs 1-3 and then clears the pending mark: the ledger goes first.
 
@@ -241,30 +242,44 @@ class ChunkStore:
     # --- writing ---
 
     def write_article(self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray) -> bool:
-        """Store one article whole, replacing any version of it (steps 1-5 in the module docstring): its chunks
-        with `vectors` and its sentences (`chunk.sentences` in order) with `sentence_vectors`. False when another
-        writer stored this very version meanwhile, so nothing was written."""
-        article_id = chunks[0].article_id
-        sentences = [(s, c) for c in chunks for s in c.sentences]
-        prepared = self.lexical.prepare(chunks, len(sentences))
+        """Store one article whole (see `write_articles`); False when this version was already stored."""
+        return self.write_articles([(chunks, vectors, sentence_vectors)])[0]
+
+    def write_articles(self, articles: list[tuple[list[Chunk], np.ndarray, np.ndarray]]) -> list[bool]:
+        """Store articles, each whole, replacing any version of it (steps 1-5 in the module docstring, for
+        all of them at once, so Chroma gets few large calls): each article's chunks with their vectors and its
+        sentences (`chunk.sentences` in order) with theirs. Says for each article whether it was written: not
+        when another writer stored this very version meanwhile, or when a later one in the list has its id."""
+        last = {chunks[0].article_id: n for n, (chunks, _, _) in enumerate(articles)}
+        prepared = {
+            n: self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks))
+            for n, (chunks, _, _) in enumerate(articles) if last[chunks[0].article_id] == n
+        }
         with self._writer.held(), self._using() as chroma:
             self._repair(chroma)
-            stored = self.lexical.versions([article_id]).get(article_id)
-            if stored and stored[0] == chunks[0].fingerprint:
-                return False
-            self._seen = self.lexical.withdraw(article_id)
-            if stored:  # else Chroma holds nothing of it: leftovers of a crash were pending, and are gone
-                self._drop(chroma, article_id)
-            self._add(
-                chroma.chunks, [c.id for c in chunks], [c.text for c in chunks],
-                [c.metadata() for c in chunks], vectors,
-            )
-            self._add(
-                chroma.sentences, [s.id for s, _ in sentences], [s.text for s, _ in sentences],
-                [_sentence_metadata(s, c) for s, c in sentences], sentence_vectors,
-            )
-            self._seen = self.lexical.commit_articles([prepared])
-        return True
+            stored = self.lexical.versions(last)
+            for n in list(prepared):
+                article_id, fingerprint = articles[n][0][0].article_id, articles[n][0][0].fingerprint
+                if stored.get(article_id, ("",))[0] == fingerprint:
+                    del prepared[n]
+            if prepared:
+                ids = [articles[n][0][0].article_id for n in prepared]
+                self._seen = self.lexical.withdraw(ids)
+                for article_id in ids:
+                    if article_id in stored:  # else Chroma holds nothing of it: a crash's leftovers were pending
+                        self._drop(chroma, article_id)
+                chunks = [c for n in prepared for c in articles[n][0]]
+                sentences = [(s, c) for c in chunks for s in c.sentences]
+                self._add(
+                    chroma.chunks, [c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
+                    np.concatenate([articles[n][1] for n in prepared]),
+                )
+                self._add(
+                    chroma.sentences, [s.id for s, _ in sentences], [s.text for s, _ in sentences],
+                    [_sentence_metadata(s, c) for s, c in sentences], np.concatenate([articles[n][2] for n in prepared]),
+                )
+                self._seen = self.lexical.commit_articles(list(prepared.values()))
+        return [n in prepared for n in range(len(articles))]
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article whole (ledger first, then Chroma); returns how many chunks it had."""
@@ -273,7 +288,7 @@ class ChunkStore:
             stored = self.lexical.versions([article_id]).get(article_id)
             if not stored:
                 return 0
-            self._seen = self.lexical.withdraw(article_id)
+            self._seen = self.lexical.withdraw([article_id])
             self._drop(chroma, article_id)
             self.lexical.settle(article_id)
         return len(stored[1])

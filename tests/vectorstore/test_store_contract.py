@@ -147,6 +147,19 @@ class StoreContract:
             open_store(other)
 
 
+    def test_several_articles_in_one_write_the_last_version_of_each(self, store, chunker):
+        shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
+        embed = store.embedder.embed_passages
+        batch = [
+            (chunks, embed([c.searchable_text for c in chunks]), embed([s.searchable_text for c in chunks for s in c.sentences]))
+            for chunks in map(chunker.chunk, (WATER, CHESS, shorter))
+        ]
+        assert store.write_articles(batch) == [False, True, True]
+        assert store.versions(["water", "chess"]) == {
+            "water": (shorter.fingerprint, {"water:0"}), "chess": (CHESS.fingerprint, {c.id for c in batch[1][0]}),
+        }
+        assert store.write_articles(batch[1:]) == [False, False]  # stored already: nothing is written again
+
     def test_lexical_filters_and_term_statistics(self, store, chunker):
         water = write(store, chunker, WATER)
         chess = write(store, chunker, CHESS)
