@@ -35,8 +35,9 @@ from records import Chunk, Filters
 
 # SQLite limits how many values one statement may bind; id lists go in slices of this size.
 _BATCH = 500
-# Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does).
-_FILTER_COLUMNS = ("published_day", "source", "author", "lang")
+# Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does); a
+# field a chunk does not carry is stored as "".
+_FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
 
 _SCHEMA = """
@@ -46,12 +47,15 @@ CREATE TABLE IF NOT EXISTS articles(
     chunks INTEGER NOT NULL, sentences INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
-    published_day INTEGER NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL);
+    published_day INTEGER NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL,
+    outlet TEXT NOT NULL, section TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_day ON chunks(published_day);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
 CREATE INDEX IF NOT EXISTS chunks_author ON chunks(author);
 CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
+CREATE INDEX IF NOT EXISTS chunks_outlet ON chunks(outlet);
+CREATE INDEX IF NOT EXISTS chunks_section ON chunks(section);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, tokenize="ascii tokenchars '~_'");
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
@@ -195,7 +199,7 @@ class LexicalIndex:
         rows = []
         for chunk in chunks:
             metadata = chunk.metadata()
-            fields = (chunk.id, chunk.article_id, *(metadata[name] for name in _FILTER_COLUMNS))
+            fields = (chunk.id, chunk.article_id, *(metadata.get(name, "") for name in _FILTER_COLUMNS))
             rows.append((fields, " ".join(terms(chunk.searchable_text))))
         return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
 
@@ -206,8 +210,8 @@ class LexicalIndex:
             for article in articles:
                 for fields, body in article.chunks:
                     row = db.execute(
-                        "INSERT INTO chunks(chunk_id, article_id, published_day, source, author, lang) "
-                        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", fields,
+                        f"INSERT INTO chunks(chunk_id, article_id, {', '.join(_FILTER_COLUMNS)}) "
+                        f"VALUES ({_placeholders(fields)}) RETURNING id", fields,
                     ).fetchone()[0]
                     db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
                 db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", article.ledger)

@@ -44,7 +44,7 @@ from vectorstore.locks import WriterLock
 # Chroma looks up records by id lists; it and SQLite both limit how many one call may carry.
 _ID_BATCH = 500
 # What a sentence record carries: what filters need (as chunks name them) and what answers quote from.
-_SENTENCE_FIELDS = ("article_id", "published_day", "source", "author", "lang")
+_SENTENCE_FIELDS = ("article_id", "published_day", "source", "author", "lang", "outlet", "section")
 # Attempts at a query that meets another process's write half-way in the embedded HNSW index (see _query).
 _QUERY_ATTEMPTS = 3
 
@@ -398,6 +398,6 @@ class ChunkStore:
 
 def _sentence_metadata(sentence: Sentence, chunk: Chunk) -> dict[str, str | int]:
     metadata = chunk.metadata()
-    return {name: metadata[name] for name in _SENTENCE_FIELDS} | {
+    return {name: metadata.get(name, "") for name in _SENTENCE_FIELDS} | {
         "chunk_id": chunk.id, "start": sentence.start, "end": sentence.end,
     }
