@@ -287,6 +287,11 @@ def _alias_keys(originals: list[str], stems: list[str]) -> list[str]:
     return found
 
 
+# Stored with the lexical index: a store indexed with other terms is re-indexed when it is opened.
+# 2: alias keys, and name keys with and without a leading «و/ف».
+TERMS_VERSION = "2"
+
+
 def terms(text: str) -> list[str]:
     """What the lexical index counts for a text: the stem of every word but function words, a name key for each
     name candidate, and the key of each alias it names."""

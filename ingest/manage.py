@@ -67,6 +67,4 @@ def delete(
         near.forget(article_id)
         articles += bool(removed)
         chunks += removed
-    if articles:
-        store.commit()
     return articles, chunks, errors

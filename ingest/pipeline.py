@@ -63,7 +63,10 @@ def ingest_articles(
     report: IngestReport,
     progress: Callable[[int], None] = lambda done: None,
 ) -> None:
-    """Write the new and changed articles; each article's chunks go to the store in one call or not at all."""
+    """Write the new and changed articles, each whole or not at all (see ChunkStore.write_article); an article
+    is skipped only when the store holds it complete with the same fingerprint, so a re-run repairs a crash.
+
+    Embedding, the slow part, happens outside any lock: only `write_article` holds the store's writer lock."""
     embedder = store.embedder
     stored = store.versions(a.id for a in articles)
     pending: list[tuple[Article, list[Chunk]]] = []
@@ -71,18 +74,21 @@ def ingest_articles(
     def flush() -> None:
         # One encode call for every chunk and sentence of the batch keeps the model's batches full.
         vectors = iter(embedder.embed_passages([t for _, chunks in pending for t in embedded_texts(chunks)]))
-        for article, chunks in pending:
-            previous = stored.get(article.id)
+        batch = []
+        for _, chunks in pending:
             chunk_vectors = np.array([next(vectors) for _ in chunks])
             sentence_vectors = np.array([next(vectors) for c in chunks for _ in c.sentences])
-            store.write_article(chunks, chunk_vectors, sentence_vectors, previous[1] if previous else ())
-            report.chunks += len(chunks)
-            if previous:
-                report.updated += 1
+            batch.append((chunks, chunk_vectors, sentence_vectors))
+        for (article, chunks), written in zip(pending, store.write_articles(batch)):
+            if not written:
+                report.unchanged += 1  # another writer (the CLI, the API) stored this version meanwhile
             else:
-                report.added += 1
+                report.chunks += len(chunks)
+                if article.id in stored:
+                    report.updated += 1
+                else:
+                    report.added += 1
             progress(1)
-        store.commit()
         pending.clear()
 
     pending_chunks = 0

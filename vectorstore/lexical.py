@@ -1,133 +1,286 @@
-"""The BM25 index of the chunks, kept in step with the Chroma collection and saved beside it.
+"""The store's SQLite file: the ledger of complete articles and the BM25 index of their chunks' terms.
 
-Writes update it in memory; `save` rebuilds the BM25 matrices once and writes them with the revision they
-reflect. The same revision is recorded in the collection, so a process whose copy is behind (another machine
-wrote to the same Chroma server) can tell, and rebuild from Chroma instead of answering from stale terms.
+One file per store (DATA_DIR/lexical/<collection>.sqlite3), shared by every process that opens the store: WAL
+mode lets readers go on while one writer commits, and each write is a transaction, so a reader sees an article's
+ledger row and its lexical rows together or neither. An article is "stored" only when its ledger row exists;
+Chroma may briefly hold records of an article that is being written (or that a crash left), and readers drop
+them by asking `complete()`.
+
+Why SQLite FTS5 (issue 10):
+- Tantivy (`tantivy` on PyPI) is a fine engine, but it is one more native dependency, its index is a folder of
+  segments with its own writer lock and commit, and it cannot share a transaction with the ledger: an article
+  could be in the ledger and not in the index after a crash, which is what this file exists to prevent.
+- Sparse vectors inside Chroma (`SparseVectorIndexConfig`, `Search` with `Rrf`) answer "Sparse vector indexing
+  is not enabled in local" in chromadb 1.5: only distributed Chroma has them, so the embedded default could not.
+- FTS5 is in Python's standard library, computes BM25 itself (k1=1.2, b=0.75; bm25s used k1=1.5), updates in
+  time proportional to one article, is read from disk on demand (memory does not grow with the store, start-up
+  reads nothing), and filters are SQL conditions on indexed columns.
+
+Chunks are indexed as Sanad's analysed terms (`analysis.terms`: Arabic stems, "~" name keys) joined by spaces.
+The `ascii` tokenizer with "~" and "_" as token characters keeps every term whole: it splits on spaces and
+ASCII punctuation (which terms never contain) and only folds ASCII capitals, which only name keys have.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import shutil
-import tempfile
-from collections import Counter
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from analysis import terms
+from analysis import TERMS_VERSION, terms
 from records import Chunk, Filters
 
-# Filters are judged locally on these fields, as Chroma judges them on its copy.
-_FILTER_FIELDS = ("published_day", "source", "author", "lang")
+# SQLite limits how many values one statement may bind; id lists go in slices of this size.
+_BATCH = 500
+# Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does); a
+# field a chunk does not carry is stored as "".
+_FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
+_OPERATORS = {"$gte": ">=", "$lte": "<="}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles(
+    article_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, title TEXT NOT NULL, first_chunk TEXT NOT NULL,
+    chunks INTEGER NOT NULL, sentences INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
+    published_day INTEGER NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL,
+    outlet TEXT NOT NULL, section TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE INDEX IF NOT EXISTS chunks_day ON chunks(published_day);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE INDEX IF NOT EXISTS chunks_author ON chunks(author);
+CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
+CREATE INDEX IF NOT EXISTS chunks_outlet ON chunks(outlet);
+CREATE INDEX IF NOT EXISTS chunks_section ON chunks(section);
+CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, tokenize="ascii tokenchars '~_'");
+CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
+CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
+INSERT OR IGNORE INTO meta VALUES ('revision', '0');
+"""
+
+
+def _slices(items: list, size: int = _BATCH) -> Iterator[list]:
+    for at in range(0, len(items), size):
+        yield items[at : at + size]
+
+
+def _placeholders(values: list) -> str:
+    return ",".join("?" * len(values))
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article's ledger row and its chunks' fields and analysed terms, ready to commit."""
+
+    ledger: tuple
+    chunks: list[tuple[tuple, str]]
 
 
 class LexicalIndex:
-    """Chunk id → analysed terms, with a bm25s index over them; persisted in `folder`."""
+    """Ledger rows, chunk fields and FTS5 terms in one SQLite file; every method is safe from any thread."""
 
-    def __init__(self, folder: Path, load: bool = True):
-        self.folder = folder
-        self.revision: str | None = None  # never saved: behind any collection, even an empty one
-        self._terms: dict[str, list[str]] = {}
-        self._fields: dict[str, dict] = {}
-        self._ids: list[str] = []
-        self._bm25 = None
-        self._frequencies: Counter[str] = Counter()
-        self._dirty = False
-        if load and (folder / "chunks.json").exists():
-            self._load()
+    def __init__(self, path: Path):
+        self.path = path
+        self.created = not path.exists()  # a store from before the ledger may need adopting (ChunkStore)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection: sqlite3 connections must not be shared between threads."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL with synchronous=NORMAL loses no committed transaction when a process is killed (only on
+            # power loss), and commits cost no fsync each.
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE), so that two writers queue instead of failing."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def __len__(self) -> int:
-        return len(self._terms)
+        return self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def revision(self) -> int:
+        """A number that grows with every committed change; another process's write shows as a new value."""
+        return int(self._db().execute("SELECT value FROM meta WHERE key = 'revision'").fetchone()[0])
+
+    def terms_version(self) -> str | None:
+        """The `analysis.TERMS_VERSION` the terms were indexed with; None for an index never filled."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = 'terms_version'").fetchone()
+        return row[0] if row else None
+
+    # --- the ledger ---
+
+    def versions(self, article_ids: Iterable[str]) -> dict[str, tuple[str, set[str]]]:
+        """For each complete article among `article_ids`: its fingerprint and chunk ids."""
+        found: dict[str, tuple[str, set[str]]] = {}
+        db = self._db()
+        for batch in _slices(list(dict.fromkeys(article_ids))):
+            rows = db.execute(
+                f"SELECT a.article_id, a.fingerprint, c.chunk_id FROM articles a JOIN chunks c USING (article_id) "
+                f"WHERE a.article_id IN ({_placeholders(batch)})", batch,
+            )
+            for article_id, fingerprint, chunk_id in rows:
+                found.setdefault(article_id, (fingerprint, set()))[1].add(chunk_id)
+        return found
+
+    def articles(self, offset: int, limit: int) -> tuple[int, list[str]]:
+        """How many articles are complete, and the first chunk ids of a page of them in the order written."""
+        db = self._db()
+        total = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        # SQLite takes any 64-bit offset; a larger one than the store holds is simply an empty page.
+        rows = db.execute("SELECT first_chunk FROM articles ORDER BY rowid LIMIT ? OFFSET ?", (limit, offset))
+        return total, [row[0] for row in rows]
+
+    def complete(self, chunk_ids: list[str]) -> set[str]:
+        """Those of `chunk_ids` whose article is complete."""
+        found: set[str] = set()
+        for batch in _slices(list(dict.fromkeys(chunk_ids))):
+            found.update(row[0] for row in self._db().execute(
+                f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({_placeholders(batch)})", batch
+            ))
+        return found
+
+    def titles(self, chunk_ids: list[str]) -> dict[str, str]:
+        """The article title of each of these chunks (sentence records do not repeat it)."""
+        found: dict[str, str] = {}
+        for batch in _slices(list(dict.fromkeys(chunk_ids))):
+            found.update(self._db().execute(
+                f"SELECT c.chunk_id, a.title FROM chunks c JOIN articles a USING (article_id) "
+                f"WHERE c.chunk_id IN ({_placeholders(batch)})", batch,
+            ))
+        return found
+
+    def pending(self) -> list[str]:
+        """Articles whose write or delete began and did not finish (a writer was killed)."""
+        return [row[0] for row in self._db().execute("SELECT article_id FROM pending")]
+
+    def withdraw(self, article_ids: list[str]) -> int:
+        """Take articles out of the ledger and the index, and mark them pending until `settle` or
+        `commit_articles`; returns the new revision."""
+        with self._transaction() as db:
+            for article_id in article_ids:
+                db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
+                db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+                db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
+            return self._bump(db)
+
+    def settle(self, article_id: str) -> None:
+        """The article's records are gone from Chroma too: it is no longer pending."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
+
+    @staticmethod
+    def prepare(chunks: list[Chunk], sentences: int) -> PreparedArticle:
+        """What `commit_articles` writes for an article, analysed beforehand so that no lock waits on analysis."""
+        first = chunks[0]
+        rows = []
+        for chunk in chunks:
+            metadata = chunk.metadata()
+            fields = (chunk.id, chunk.article_id, *(metadata.get(name, "") for name in _FILTER_COLUMNS))
+            rows.append((fields, " ".join(terms(chunk.searchable_text))))
+        return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
+
+    def commit_articles(self, articles: list[PreparedArticle]) -> int:
+        """Index articles' chunks and write their ledger rows, in one transaction: the articles are now stored.
+        Returns the new revision."""
+        with self._transaction() as db:
+            for article in articles:
+                for fields, body in article.chunks:
+                    row = db.execute(
+                        f"INSERT INTO chunks(chunk_id, article_id, {', '.join(_FILTER_COLUMNS)}) "
+                        f"VALUES ({_placeholders(fields)}) RETURNING id", fields,
+                    ).fetchone()[0]
+                    db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
+                db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", article.ledger)
+                db.execute("DELETE FROM pending WHERE article_id = ?", (article.ledger[0],))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
+            return self._bump(db)
+
+    def chunk_ids(self) -> list[str]:
+        """Every indexed chunk's id."""
+        return [row[0] for row in self._db().execute("SELECT chunk_id FROM chunks")]
+
+    def reindex(self, chunks: Iterable[Chunk]) -> None:
+        """Replace the terms of every chunk with what this code's `analysis.terms` makes of them (a migration)."""
+        with self._transaction() as db:
+            for chunk in chunks:
+                db.execute(
+                    "UPDATE terms SET body = ? WHERE rowid = (SELECT id FROM chunks WHERE chunk_id = ?)",
+                    (" ".join(terms(chunk.searchable_text)), chunk.id),
+                )
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
+            self._bump(db)
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> int:
+        return int(db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'revision' RETURNING value"
+        ).fetchone()[0])
+
+    # --- what retrieval asks ---
 
     def sources(self) -> set[str]:
-        """Every source that has a chunk in the index."""
-        return {fields["source"] for fields in self._fields.values()}
+        """Every source that has a stored chunk."""
+        return {row[0] for row in self._db().execute("SELECT DISTINCT source FROM chunks")}
 
     def language_of(self, chunk_id: str) -> str:
         """The language recorded for a chunk, '' when unknown."""
-        return self._fields.get(chunk_id, {}).get("lang", "")
+        row = self._db().execute("SELECT lang FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        return row[0] if row else ""
 
-    def document_frequencies(self, wanted: list[str]) -> dict[str, int]:
-        """How many indexed chunks hold each analysed term."""
-        if self._dirty:
-            self._build()
-        return {term: self._frequencies[term] for term in wanted}
-
-    def update(self, chunks: list[Chunk]) -> None:
-        """Add or replace chunks."""
-        for chunk in chunks:
-            self._terms[chunk.id] = terms(chunk.searchable_text)
-            metadata = chunk.metadata()
-            self._fields[chunk.id] = {name: metadata[name] for name in _FILTER_FIELDS}
-        self._dirty = True
-
-    def remove(self, chunk_ids) -> None:
-        """Forget chunks; unknown ids are ignored."""
-        for chunk_id in chunk_ids:
-            self._terms.pop(chunk_id, None)
-            self._fields.pop(chunk_id, None)
-        self._dirty = True
-
-    def replace_all(self, chunks: list[Chunk], revision: str) -> None:
-        """Rebuild from a full copy of the collection."""
-        self._terms.clear()
-        self._fields.clear()
-        self.update(chunks)
-        self.save(revision)
-
-    def save(self, revision: str) -> None:
-        """Rebuild the BM25 matrices and write everything, replacing the old copy only once the new one is whole."""
-        self._build()
-        self.revision = revision
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=".lexical-"))
-        try:
-            (staging / "chunks.json").write_text(
-                json.dumps({"revision": revision, "terms": self._terms, "fields": self._fields}, ensure_ascii=False),
-                encoding="utf-8",
-            )
-            if self._bm25 is not None:
-                self._bm25.save(str(staging / "bm25"))
-            if self.folder.exists():
-                shutil.rmtree(self.folder)
-            staging.rename(self.folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    def document_frequencies(self, analysed: list[str]) -> dict[str, int]:
+        """How many chunks contain each analysed term (as `analysis.terms` writes it); 0 for unknown terms."""
+        wanted = list(dict.fromkeys(analysed))
+        # The tokenizer folded ASCII capitals (name keys) when indexing; look them up the same way.
+        counts: dict[str, int] = {}
+        for batch in _slices([term.lower() for term in wanted]):
+            counts.update(self._db().execute(
+                f"SELECT term, doc FROM vocab WHERE term IN ({_placeholders(batch)})", batch
+            ))
+        return {term: counts.get(term.lower(), 0) for term in wanted}
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k best (chunk id, BM25 score) pairs for `query`, best first; chunks with no query term are left out."""
-        if self._dirty:
-            self._build()
-        query_terms = [t for t in terms(query) if self._bm25 is not None and t in self._bm25.vocab_dict]
+        """The k best (chunk id, BM25 score, higher is better) pairs for `query`, filters applied by SQL;
+        chunks with no query term are left out."""
+        query_terms = terms(query)
         if not query_terms:
             return []
-        mask = None
-        if filters and filters.conditions():
-            mask = np.array([filters.matches(self._fields[i]) for i in self._ids], dtype=np.float32)
-        scores = self._bm25.get_scores(query_terms, weight_mask=mask)
-        best = np.argsort(-scores, kind="stable")[:k]
-        return [(self._ids[i], float(scores[i])) for i in best if scores[i] > 0]
-
-    def _build(self) -> None:
-        import bm25s
-
-        self._ids = list(self._terms)
-        self._frequencies = Counter(term for counted in self._terms.values() for term in set(counted))
-        self._bm25 = None
-        if self._ids:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index([self._terms[i] for i in self._ids], show_progress=False)
-        self._dirty = False
-
-    def _load(self) -> None:
-        import bm25s
-
-        saved = json.loads((self.folder / "chunks.json").read_text(encoding="utf-8"))
-        self.revision, self._terms, self._fields = saved["revision"], saved["terms"], saved["fields"]
-        self._ids = list(self._terms)
-        self._frequencies = Counter(term for counted in self._terms.values() for term in set(counted))
-        if self._ids:
-            logging.getLogger("bm25s").setLevel(logging.WARNING)
-            self._bm25 = bm25s.BM25.load(str(self.folder / "bm25"))
+        conditions, values = ["terms MATCH ?"], [" OR ".join(_quoted(t) for t in query_terms)]
+        for name, operator, value in filters.conditions() if filters else []:
+            if name not in _FILTER_COLUMNS:
+                raise ValueError(f"no filter on {name!r}")
+            if operator in _OPERATORS:
+                conditions.append(f"c.{name} {_OPERATORS[operator]} ?")
+                values.append(value)
+            else:
+                negated = "NOT " if operator == "$nin" else ""
+                conditions.append(f"c.{name} {negated}IN ({_placeholders(value)})")
+                values.extend(value)
+        rows = self._db().execute(
+            f"SELECT c.chunk_id, -bm25(terms) FROM terms JOIN chunks c ON c.id = terms.rowid "
+            f"WHERE {' AND '.join(conditions)} ORDER BY bm25(terms) LIMIT ?", (*values, k),
+        )
+        return [(chunk_id, float(score)) for chunk_id, score in rows]

@@ -1,27 +1,52 @@
-"""The Chroma collection that holds the chunks: embedded on disk by default, or a Chroma server when configured."""
+"""The chunk store: vectors and metadata in Chroma (embedded on disk by default, or a Chroma server), the ledger
+of complete articles and their BM25 terms in one SQLite file (vectorstore/lexical.py).
+
+Writing articles (`write_articles`: one ingest batch at once, so Chroma gets few large calls), under the
+store's writer lock (one writer at a time across processes):
+  1. Finish what a killed writer left: every article still marked pending loses its Chroma records.
+  2. SQLite, one transaction: the articles leave the ledger and the index and are marked pending.
+     From here readers do not see them (they only take chunks whose article is in the ledger).
+  3. Chroma: delete every chunk and sentence record of their older versions, if they had one (a crash's
+     leftovers were pending, so step 1 removed them).
+  4. Chroma: add their chunks, then their sentences, in calls of at most Chroma's largest batch.
+  5. SQLite, one transaction: their chunks' terms and fields, their ledger rows; they are no longer pending.
+A `kill -9` anywhere leaves each article either whole (after 5) or out of the ledger, hence unseen, with its
+leftovers named in `pending`; re-ingesting it (it is not in the ledger, so it is not "unchanged") or any later
+write cleans them. Deleting runs 1-3 and then clears the pending mark: the ledger goes first.
+
+A live store: every SQLite commit bumps a revision. An embedded Chroma client never sees what another process
+added to the HNSW index after it loaded it (chromadb 1.5 keeps the index in memory; only its SQLite metadata is
+shared), so before each use an embedded store compares the revision with the one it opened at and, when
+another process has written, opens Chroma afresh (about 0.1 s at small sizes) while questions in flight finish on
+the old client. A Chroma server is always current; the ledger in SQLite is read afresh by every query.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.errors import InternalError
 
+from analysis import TERMS_VERSION
 from errors import StoreError
 from records import Chunk, Filters, Passage, Sentence
 from settings import Settings
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
+from vectorstore.locks import WriterLock
 
 # Chroma looks up records by id lists; it and SQLite both limit how many one call may carry.
 _ID_BATCH = 500
-# How often a long-running process asks a Chroma server whether someone else has written (see LexicalIndex).
-_REVISION_CHECK_SECONDS = 10.0
+# What a sentence record carries: what filters need (as chunks name them) and what answers quote from.
+_SENTENCE_FIELDS = ("article_id", "published_day", "source", "author", "lang", "outlet", "section")
+# Attempts at a query that meets another process's write half-way in the embedded HNSW index (see _query).
+_QUERY_ATTEMPTS = 3
 
 
 class _ChromaEmbedding(EmbeddingFunction[Documents]):
@@ -46,13 +71,22 @@ class _ChromaEmbedding(EmbeddingFunction[Documents]):
 
 
 def _client(settings: Settings):
+    """A Chroma client, and for the embedded store the System this client alone owns (None for a server)."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if not settings.chroma_url:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        # Chroma shares one System per folder within a process, and that System's HNSW index never learns of
+        # other processes' writes. Taking ours out of Chroma's cache lets a reopen load the folder afresh, and
+        # lets us stop the old System without breaking another store open on the same folder.
+        system = client._system
+        SharedSystemClient._identifier_to_system.pop(client._identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(client._identifier, None)
+        return client, system
     url = urlparse(settings.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise StoreError(f"SANAD_CHROMA_URL must look like http://host:port, not {settings.chroma_url!r}")
@@ -60,9 +94,32 @@ def _client(settings: Settings):
         return chromadb.HttpClient(
             host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
             ssl=url.scheme == "https", settings=chroma_settings,
-        )
+        ), None
     except Exception as error:
         raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {error}") from error
+
+
+def _collection(client, name: str, embedder: Embedder):
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="chromadb")
+            collection = client.get_or_create_collection(
+                name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim},
+                embedding_function=_ChromaEmbedding(embedder),
+            )
+    except ValueError as error:  # Chroma's errors for bad names and unreachable servers are ValueErrors
+        raise StoreError(f"cannot open collection {name!r}: {error}") from error
+    built_with = (collection.metadata or {}).get("sanad_model")
+    built_dim = (collection.metadata or {}).get("sanad_dim")
+    if (built_with, built_dim) != (embedder.name, embedder.dim):
+        raise StoreError(
+            f"collection {name!r} was built with model {built_with!r} ({built_dim} dimensions), "
+            f"but this run uses {embedder.name!r} ({embedder.dim} dimensions). Use the same model, "
+            "or another collection (SANAD_COLLECTION) or data directory (--db)."
+        )
+    return collection
 
 
 def where(filters: Filters | None) -> dict | None:
@@ -73,143 +130,218 @@ def where(filters: Filters | None) -> dict | None:
     return conditions[0] if conditions else None
 
 
+class _Chroma:
+    """One opening of Chroma: the client, the two collections, and how many calls are using them."""
+
+    def __init__(self, settings: Settings, embedder: Embedder):
+        self.client, self._system = _client(settings)
+        self.chunks = _collection(self.client, settings.collection, embedder)
+        # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
+        self.sentences = _collection(self.client, f"{settings.collection}_sentences", embedder)
+        self.users = 0
+        self.retired = False
+
+    def close(self) -> None:
+        if self._system is not None:
+            self._system.stop()
+
+
 class ChunkStore:
-    """Chunks with their vectors and metadata in one Chroma collection built by one embedding model, and
-    their terms in a BM25 index kept in step with it."""
+    """Complete articles: chunks with their vectors and metadata in Chroma, and in the ledger with their terms."""
 
     def __init__(self, settings: Settings, embedder: Embedder):
         self.embedder = embedder
-        self._client = _client(settings)
-        self._name = settings.collection
-        self._collection = self._open(settings.collection, embedder)
-        # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
-        self._sentences = self._open(f"{settings.collection}_sentences", embedder)
-        self.lexical = LexicalIndex(settings.data_dir / "lexical" / settings.collection)
-        self._checked_at = 0.0
-        self._sync_lock = threading.Lock()
-        self._sync_lexical()
+        self._settings = settings
+        self._embedded = not settings.chroma_url
+        folder = settings.data_dir / "lexical"
+        self.lexical = LexicalIndex(folder / f"{settings.collection}.sqlite3")
+        self._writer = WriterLock(folder / f"{settings.collection}.lock")
+        self._handles = threading.Lock()
+        self._reopening = threading.Lock()
+        # Read before Chroma is opened: anything committed after it makes the next use reopen.
+        self._seen = self.lexical.revision()
+        self._chroma = _Chroma(settings, embedder)
+        self.max_batch = self._chroma.client.get_max_batch_size()  # the most records Chroma takes in one call
+        self._catch_up()
 
-    def _open(self, name: str, embedder: Embedder):
+    # --- keeping the Chroma view current ---
+
+    @contextmanager
+    def _using(self) -> Iterator[_Chroma]:
+        """The current opening of Chroma, reopened first if another process has written since."""
+        if self._embedded and self.lexical.revision() != self._seen:
+            self._reopen()
+        with self._handles:
+            chroma = self._chroma
+            chroma.users += 1
         try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=DeprecationWarning, module="chromadb")
-                collection = self._client.get_or_create_collection(
-                    name,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim, "sanad_revision": ""},
-                    embedding_function=_ChromaEmbedding(embedder),
+            yield chroma
+        finally:
+            with self._handles:
+                chroma.users -= 1
+                done = chroma.retired and not chroma.users
+            if done:
+                chroma.close()
+
+    def _reopen(self, force: bool = False) -> None:
+        with self._reopening:
+            revision = self.lexical.revision()
+            if revision == self._seen and not force:
+                return  # another thread reopened meanwhile
+            fresh = _Chroma(self._settings, self.embedder)
+            with self._handles:
+                old, self._chroma, self._seen = self._chroma, fresh, revision
+                old.retired = True
+                done = not old.users
+            if done:
+                old.close()
+
+    def _query(self, collection: str, **query) -> dict:
+        # Between another process's Chroma writes and its ledger commit, the embedded HNSW index we loaded can
+        # lack records that Chroma's metadata (read afresh) already has; Chroma then fails a filtered query
+        # ("Error finding id"). Reopening loads them.
+        for attempt in range(1, _QUERY_ATTEMPTS + 1):
+            with self._using() as chroma:
+                try:
+                    return getattr(chroma, collection).query(**query)
+                except InternalError:
+                    if not self._embedded or attempt == _QUERY_ATTEMPTS:
+                        raise
+            self._reopen(force=True)
+
+    def _catch_up(self) -> None:
+        """Fill the ledger from a store written before it existed, or re-index terms made by older code."""
+        if self.lexical.terms_version() == TERMS_VERSION:
+            return
+        with self._writer.held(), self._using() as chroma:
+            version = self.lexical.terms_version()
+            if version is None and self.lexical.created and not self.lexical.pending() and chroma.chunks.count():
+                self._adopt(chroma)
+            elif version not in (None, TERMS_VERSION):
+                ids = self.lexical.chunk_ids()
+                self.lexical.reindex(chunk for at in range(0, len(ids), _ID_BATCH) for chunk in self._get(chroma, ids[at : at + _ID_BATCH]))
+            self._seen = self.lexical.revision()
+
+    def _adopt(self, chroma: _Chroma) -> None:
+        # Before the ledger, a store held whatever Chroma held; it is taken as it is, in one transaction.
+        by_article: dict[str, list[Chunk]] = {}
+        offset = 0
+        while (batch := chroma.chunks.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=offset))["ids"]:
+            offset += len(batch["ids"])
+            for row in zip(batch["ids"], batch["documents"], batch["metadatas"]):
+                chunk = Chunk.from_store(*row)
+                by_article.setdefault(chunk.article_id, []).append(chunk)
+        articles = [sorted(chunks, key=lambda c: c.index) for chunks in by_article.values()]
+        self.lexical.commit_articles([self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks)) for chunks in articles])
+
+    @staticmethod
+    def _get(chroma: _Chroma, chunk_ids: list[str]) -> list[Chunk]:
+        got = chroma.chunks.get(ids=chunk_ids, include=["documents", "metadatas"])
+        return [Chunk.from_store(*row) for row in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    # --- writing ---
+
+    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray) -> bool:
+        """Store one article whole (see `write_articles`); False when this version was already stored."""
+        return self.write_articles([(chunks, vectors, sentence_vectors)])[0]
+
+    def write_articles(self, articles: list[tuple[list[Chunk], np.ndarray, np.ndarray]]) -> list[bool]:
+        """Store articles, each whole, replacing any version of it (steps 1-5 in the module docstring, for
+        all of them at once, so Chroma gets few large calls): each article's chunks with their vectors and its
+        sentences (`chunk.sentences` in order) with theirs. Says for each article whether it was written: not
+        when another writer stored this very version meanwhile, or when a later one in the list has its id."""
+        last = {chunks[0].article_id: n for n, (chunks, _, _) in enumerate(articles)}
+        prepared = {
+            n: self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks))
+            for n, (chunks, _, _) in enumerate(articles) if last[chunks[0].article_id] == n
+        }
+        with self._writer.held(), self._using() as chroma:
+            self._repair(chroma)
+            stored = self.lexical.versions(last)
+            for n in list(prepared):
+                article_id, fingerprint = articles[n][0][0].article_id, articles[n][0][0].fingerprint
+                if stored.get(article_id, ("",))[0] == fingerprint:
+                    del prepared[n]
+            if prepared:
+                ids = [articles[n][0][0].article_id for n in prepared]
+                self._seen = self.lexical.withdraw(ids)
+                for article_id in ids:
+                    if article_id in stored:  # else Chroma holds nothing of it: a crash's leftovers were pending
+                        self._drop(chroma, article_id)
+                chunks = [c for n in prepared for c in articles[n][0]]
+                sentences = [(s, c) for c in chunks for s in c.sentences]
+                self._add(
+                    chroma.chunks, [c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
+                    np.concatenate([articles[n][1] for n in prepared]),
                 )
-        except ValueError as error:  # Chroma's errors for bad names and unreachable servers are ValueErrors
-            raise StoreError(f"cannot open collection {name!r}: {error}") from error
-        built_with = (collection.metadata or {}).get("sanad_model")
-        built_dim = (collection.metadata or {}).get("sanad_dim")
-        if (built_with, built_dim) != (embedder.name, embedder.dim):
-            raise StoreError(
-                f"collection {name!r} was built with model {built_with!r} ({built_dim} dimensions), "
-                f"but this run uses {embedder.name!r} ({embedder.dim} dimensions). Use the same model, "
-                "or another collection (SANAD_COLLECTION) or data directory (--db)."
+                self._add(
+                    chroma.sentences, [s.id for s, _ in sentences], [s.text for s, _ in sentences],
+                    [_sentence_metadata(s, c) for s, c in sentences], np.concatenate([articles[n][2] for n in prepared]),
+                )
+                self._seen = self.lexical.commit_articles(list(prepared.values()))
+        return [n in prepared for n in range(len(articles))]
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove an article whole (ledger first, then Chroma); returns how many chunks it had."""
+        with self._writer.held(), self._using() as chroma:
+            self._repair(chroma)
+            stored = self.lexical.versions([article_id]).get(article_id)
+            if not stored:
+                return 0
+            self._seen = self.lexical.withdraw([article_id])
+            self._drop(chroma, article_id)
+            self.lexical.settle(article_id)
+        return len(stored[1])
+
+    def _repair(self, chroma: _Chroma) -> None:
+        # Called with the writer lock held: any article still pending was left by a writer that died.
+        for article_id in self.lexical.pending():
+            self._drop(chroma, article_id)
+            self.lexical.settle(article_id)
+
+    def _drop(self, chroma: _Chroma, article_id: str) -> None:
+        for collection in (chroma.chunks, chroma.sentences):
+            ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
+            for at in range(0, len(ids), self.max_batch):
+                collection.delete(ids=ids[at : at + self.max_batch])
+
+    def _add(self, collection, ids: list[str], documents: list[str], metadatas: list[dict], vectors: np.ndarray) -> None:
+        # Chroma refuses a call over its largest batch (5,461 records embedded); the ledger makes the batches
+        # of one article appear together.
+        for at in range(0, len(ids), self.max_batch):
+            end = at + self.max_batch
+            collection.add(
+                ids=ids[at:end], documents=documents[at:end], metadatas=metadatas[at:end], embeddings=vectors[at:end]
             )
-        return collection
 
-    def _stored_revision(self) -> str:
-        metadata = self._client.get_collection(self._name, embedding_function=None).metadata or {}
-        return metadata.get("sanad_revision", "")
-
-    def _sync_lexical(self) -> None:
-        """Rebuild the BM25 index from Chroma when it is behind the collection's revision.
-
-        In the web app, questions run in parallel threads: the index is rebuilt aside and swapped in whole, so a
-        search in flight finishes on the old one."""
-        with self._sync_lock:
-            self._checked_at = time.monotonic()
-            revision = self._stored_revision()
-            if revision != self.lexical.revision:
-                fresh = LexicalIndex(self.lexical.folder, load=False)
-                fresh.replace_all(self._all_chunks(), revision)
-                self.lexical = fresh
-
-    def _all_chunks(self) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        while True:
-            batch = self._collection.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=len(chunks))
-            if not batch["ids"]:
-                return chunks
-            chunks += [Chunk.from_store(*row) for row in zip(batch["ids"], batch["documents"], batch["metadatas"])]
-
-    def commit(self) -> None:
-        """Make the writes so far durable in the BM25 index and visible to other processes as a new revision."""
-        revision = uuid.uuid4().hex
-        metadata = dict(self._collection.metadata or {})
-        metadata["sanad_revision"] = revision
-        self._collection.modify(metadata=metadata)
-        self.lexical.save(revision)
+    # --- reading ---
 
     def count(self) -> int:
-        """How many chunks the store holds."""
-        return self._collection.count()
+        """How many chunks the store holds (of complete articles)."""
+        return len(self.lexical)
 
     def sources(self) -> set[str]:
         """Every source that has a stored chunk."""
         return self.lexical.sources()
 
     def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
-        """How many articles are stored, and a page of them in store order, each as its first chunk (every
-        chunk carries its article's metadata)."""
-        first = {"index": 0}
-        total = len(self._collection.get(where=first, include=[])["ids"])
-        got = self._collection.get(where=first, include=["documents", "metadatas"], limit=limit, offset=offset)
-        return total, [Chunk.from_store(*row) for row in zip(got["ids"], got["documents"], got["metadatas"])]
+        """How many articles are stored, and a page of them in the order they were written, each as its first
+        chunk (every chunk carries its article's metadata)."""
+        total, first_ids = self.lexical.articles(offset, limit)
+        with self._using() as chroma:
+            found = {c.id: c for c in self._get(chroma, first_ids)} if first_ids else {}
+        return total, [found[i] for i in first_ids if i in found]
 
-    def versions(self, article_ids: Iterable[str]) -> dict[str, tuple[str, set[str]]]:
+    def versions(self, article_ids) -> dict[str, tuple[str, set[str]]]:
         """For each stored article among `article_ids`: the fingerprint it was stored with and its chunk ids."""
-        found: dict[str, tuple[str, set[str]]] = {}
-        ids = list(dict.fromkeys(article_ids))
-        for at in range(0, len(ids), _ID_BATCH):
-            batch = ids[at : at + _ID_BATCH]
-            got = self._collection.get(where={"article_id": {"$in": batch}}, include=["metadatas"])
-            for chunk_id, meta in zip(got["ids"], got["metadatas"]):
-                found.setdefault(meta["article_id"], (meta["fingerprint"], set()))[1].add(chunk_id)
-        return found
-
-    def write_article(
-        self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray, stale_ids: Iterable[str] = ()
-    ) -> None:
-        """Store an article's chunks in one call and its sentences (`chunk.sentences` in order) in another,
-        then drop what its previous version had that this one has not."""
-        stale_ids = set(stale_ids)
-        sentences = [(s, c) for c in chunks for s in c.sentences]
-        old_sentences = set(self._sentences.get(where={"article_id": chunks[0].article_id}, include=[])["ids"]) if stale_ids else set()
-        self._collection.upsert(
-            ids=[c.id for c in chunks], documents=[c.text for c in chunks],
-            metadatas=[c.metadata() for c in chunks], embeddings=vectors,
-        )
-        self._sentences.upsert(
-            ids=[s.id for s, _ in sentences], documents=[s.text for s, _ in sentences],
-            metadatas=[c.metadata() | {"chunk_id": c.id, "start": s.start, "end": s.end} for s, c in sentences],
-            embeddings=sentence_vectors,
-        )
-        gone = sorted(stale_ids - {c.id for c in chunks})
-        if gone:
-            self._collection.delete(ids=gone)
-        if gone_sentences := sorted(old_sentences - {s.id for s, _ in sentences}):
-            self._sentences.delete(ids=gone_sentences)
-        self.lexical.update(chunks)
-        self.lexical.remove(gone)
-
-    def delete_article(self, article_id: str) -> int:
-        """Remove every chunk of an article; returns how many there were."""
-        stored = self.versions([article_id]).get(article_id)
-        if stored:
-            self._collection.delete(ids=sorted(stored[1]))
-            self._sentences.delete(where={"article_id": article_id})
-            self.lexical.remove(stored[1])
-        return len(stored[1]) if stored else 0
+        return self.lexical.versions(article_ids)
 
     def passages(self, chunk_ids: list[str], vector: np.ndarray) -> list[Passage]:
         """The stored chunks with these ids, in the order asked, scored by cosine similarity to `vector`."""
         if not chunk_ids:
             return []
-        got = self._collection.get(ids=chunk_ids, include=["documents", "metadatas", "embeddings"])
+        with self._using() as chroma:
+            got = chroma.chunks.get(ids=chunk_ids, include=["documents", "metadatas", "embeddings"])
         found = {
             i: Passage(Chunk.from_store(i, text, meta), float(np.dot(stored, vector)))
             for i, text, meta, stored in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
@@ -222,33 +354,50 @@ class ChunkStore:
 
     def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, similarity) of the k chunks nearest to `vector`: ids only, which is all fusion needs."""
-        got = self._collection.query(query_embeddings=[vector], n_results=k, where=where(filters), include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
+        return self._complete("chunks", vector, k, k, filters, lambda chunk_id: chunk_id)
 
     def sentence_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k chunks whose best sentence is nearest to `vector`, as (chunk id, that sentence's similarity)."""
         # Chunks have several sentences; asking for a few per wanted chunk leaves k distinct ones in practice.
         # Only distances are fetched: a sentence id names its chunk, and metadata would cost more than the search.
-        got = self._sentences.query(query_embeddings=[vector], n_results=4 * k, where=where(filters), include=["distances"])
-        best: dict[str, float] = {}
-        for sentence_id, distance in zip(got["ids"][0], got["distances"][0]):
-            best.setdefault(Sentence.chunk_of(sentence_id), 1.0 - float(distance))
-        return list(best.items())[:k]
+        return self._complete("sentences", vector, k, 4 * k, filters, Sentence.chunk_of)
+
+    def _complete(self, collection: str, vector, k: int, asked: int, filters, chunk_of) -> list[tuple[str, float]]:
+        """The k best distinct chunks of complete articles among a query's results, asking for more results
+        while records of unfinished articles (being written, or left by a crash) crowd them out."""
+        while True:
+            got = self._query(collection, query_embeddings=[vector], n_results=asked, where=where(filters), include=["distances"])
+            best: dict[str, float] = {}
+            for record_id, distance in zip(got["ids"][0], got["distances"][0]):
+                best.setdefault(chunk_of(record_id), 1.0 - float(distance))
+            complete = self.lexical.complete(list(best))
+            kept = [(chunk_id, similarity) for chunk_id, similarity in best.items() if chunk_id in complete][:k]
+            if len(kept) == k or len(best) == len(complete) or len(got["ids"][0]) < asked:
+                return kept
+            asked *= 4
 
     def sentences(self, chunk_ids: list[str], vector: np.ndarray) -> list[tuple[Sentence, float]]:
         """The stored sentences of these chunks with their similarity to `vector`, in chunk order, then text order."""
         if not chunk_ids:
             return []
-        got = self._sentences.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
+        with self._using() as chroma:
+            got = chroma.sentences.get(where={"chunk_id": {"$in": chunk_ids}}, include=["documents", "metadatas", "embeddings"])
+        titles = self.lexical.titles(chunk_ids)
         found = [
-            (Sentence(i, meta["chunk_id"], meta["title"], text, meta["start"], meta["end"]), float(np.dot(stored, vector)))
+            (Sentence(i, meta["chunk_id"], titles[meta["chunk_id"]], text, meta["start"], meta["end"]), float(np.dot(stored, vector)))
             for i, text, meta, stored in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+            if meta["chunk_id"] in titles
         ]
         order = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
         return sorted(found, key=lambda pair: (order[pair[0].chunk_id], pair[0].start))
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k best (chunk id, BM25 score) pairs for `query`, after catching up with other writers if due."""
-        if time.monotonic() - self._checked_at > _REVISION_CHECK_SECONDS:
-            self._sync_lexical()
+        """The k best (chunk id, BM25 score, higher is better) pairs for `query`, among complete articles."""
         return self.lexical.search(query, k, filters)
+
+
+def _sentence_metadata(sentence: Sentence, chunk: Chunk) -> dict[str, str | int]:
+    metadata = chunk.metadata()
+    return {name: metadata.get(name, "") for name in _SENTENCE_FIELDS} | {
+        "chunk_id": chunk.id, "start": sentence.start, "end": sentence.end,
+    }

@@ -19,11 +19,13 @@ from ingest.readers import read_record
 from rag.conversation import Turn
 from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
 from records import Filters, day_number
-from web.guards import AdminGuard, QuestionGuard, RateLimiter
+from web.guards import AdminGuard, ApiPaths, QuestionGuard, RateLimiter
 from web.service import Sanad
 
 MAX_HISTORY_TURNS = 20
 MAX_ARTICLES_PER_REQUEST = 500
+# Paging past a billion articles means a mistake; bounded, a huge offset is a 422 rather than an overflow.
+MAX_OFFSET = 1_000_000_000
 
 
 class _Strict(BaseModel):
@@ -122,7 +124,9 @@ def _problem(error) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Every API error is {"error": "what is wrong"}; validation errors also list each problem."""
+    """Every API error is {"error": "what is wrong"}; validation errors also list each problem, and unknown API
+    paths and methods are answered here rather than by the chat mounted at /."""
+    app.add_middleware(ApiPaths)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -189,7 +193,7 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
 
     @router.get("/articles", summary="The stored articles, a page at a time")
     def articles(
-        offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=100)] = 20
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=100)] = 20
     ) -> dict:
         total, firsts = sanad.articles(offset, limit)
         fields = ("title", "source", "author", "published", "url", "lang")
@@ -213,7 +217,8 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
             "chunks": report.chunks, "ids": [a.id for a in read],
         }
 
-    @router.delete("/articles/{article_id}", dependencies=[admin], summary="Remove an article (admin token)")
+    # `:path` lets an id hold "/" (URL-derived ids do); the client percent-encodes anything else.
+    @router.delete("/articles/{article_id:path}", dependencies=[admin], summary="Remove an article (admin token)")
     def delete_article(article_id: str) -> dict:
         chunks = sanad.delete(article_id)
         if not chunks:

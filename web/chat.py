@@ -21,10 +21,10 @@ from web.service import Sanad
 _EXAMPLE_SLOTS = 4
 
 EMPTY_STORE = (
-    "No articles yet. Add some from the command line, then start the app again:\n"
+    "No articles yet. Add some from the command line; the chat answers from them within seconds:\n"
     "    python -m ingest path/to/articles\n"
     "or send them to POST /api/articles (see /api/docs).\n"
-    "لا توجد مقالات بعد. أضفها بالأمر أعلاه ثم أعد تشغيل التطبيق."
+    "لا توجد مقالات بعد. أضفها بالأمر أعلاه، وسيجيب عنها المساعد خلال ثوانٍ."
 )
 WELCOME = (
     "Ask about the news in Arabic or English; every answer cites its sources.\n"

@@ -11,6 +11,8 @@ import time
 from collections import deque
 
 from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
+from starlette.routing import Match, Mount
 
 from settings import Settings
 
@@ -62,6 +64,44 @@ class BodyLimit:
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+def _flattened(routes) -> list:
+    """Routes with included routers replaced by their own routes (FastAPI keeps `include_router`'s as one)."""
+    found = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        found += _flattened(included.routes) if included else [route]
+    return found
+
+
+class ApiPaths:
+    """ASGI middleware: a request under /api that no API route takes gets a JSON 404, or a 405 naming the
+    methods its path allows, instead of falling through to the chat mounted at / (which answers {"detail"})."""
+
+    def __init__(self, app, prefix: str = "/api/"):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not (scope["path"] + "/").startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        allowed: set[str] = set()
+        for route in _flattened(scope["app"].routes):
+            if isinstance(route, Mount) and not route.path:
+                continue  # the chat, mounted at the root, would take every path
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return await self.app(scope, receive, send)
+            if match is Match.PARTIAL:
+                allowed |= route.methods
+        if allowed:
+            methods = ", ".join(sorted(allowed))
+            message = f"{scope['method']} is not allowed on {scope['path']}; use {methods}"
+            response = JSONResponse({"error": message}, 405, headers={"Allow": methods})
+        else:
+            response = JSONResponse({"error": f"no such API path: {scope['path']} (see /api/docs)"}, 404)
+        await response(scope, receive, send)
 
 
 class RateLimiter:

@@ -1,11 +1,10 @@
 """Sanad as the web app uses it: the model and the store opened once and shared by the chat, the API and the
-widget, with questions answered in parallel and writes (ingest over HTTP) one at a time."""
+widget. Questions are answered in parallel, and never wait for writes (ingest over HTTP): articles are embedded
+outside any lock, and the store serializes only its own short writes, which readers do not wait for."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import zip_longest
 
 from errors import StoreError
@@ -23,44 +22,6 @@ _EXAMPLE_TEMPLATES = {"ar": "ماذا جاء في «{title}»؟", "en": "What do
 _EXAMPLES = 4
 
 
-class ReadWriteLock:
-    """Many readers at once, or one writer; a waiting writer goes before readers that come after it."""
-
-    def __init__(self):
-        self._changed = threading.Condition()
-        self._readers = 0
-        self._writers_waiting = 0
-        self._writing = False
-
-    @contextmanager
-    def reading(self):
-        """Hold the lock as one of many readers."""
-        with self._changed:
-            self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._readers -= 1
-                self._changed.notify_all()
-
-    @contextmanager
-    def writing(self):
-        """Hold the lock alone."""
-        with self._changed:
-            self._writers_waiting += 1
-            self._changed.wait_for(lambda: not self._writing and not self._readers)
-            self._writers_waiting -= 1
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._writing = False
-                self._changed.notify_all()
-
-
 class Sanad:
     """Questions, articles and health for one store."""
 
@@ -71,19 +32,16 @@ class Sanad:
         self._chunker = Chunker(
             self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
         )
-        self._lock = ReadWriteLock()
 
     def stream(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
     ) -> Iterator[dict]:
         """The pipeline's events for one question (see AskPipeline.stream); an empty store is a StoreError."""
-        with self._lock.reading():
-            if not self.store.count():
-                raise StoreError(
-                    "no articles yet: add some with `python -m ingest PATH` and start the app again, "
-                    "or send them to POST /api/articles"
-                )
-            yield from self.pipeline.stream(question, k or self.settings.top_k, filters, history)
+        if not self.store.count():
+            raise StoreError(
+                "no articles yet: add some with `python -m ingest PATH` or send them to POST /api/articles"
+            )
+        yield from self.pipeline.stream(question, k or self.settings.top_k, filters, history)
 
     def ask(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
@@ -94,8 +52,7 @@ class Sanad:
 
     def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
         """How many articles there are, and a page of them (see ChunkStore.articles)."""
-        with self._lock.reading():
-            return self.store.articles(offset, limit)
+        return self.store.articles(offset, limit)
 
     def sources(self) -> list[str]:
         """Every source with a stored article, for the chat's source filter."""
@@ -128,14 +85,9 @@ class Sanad:
     def add(self, articles: list[Article]) -> IngestReport:
         """Store new and changed articles; unchanged ones are counted and left."""
         report = IngestReport()
-        with self._lock.writing():
-            ingest_articles(articles, self.store, self._chunker, report)
+        ingest_articles(articles, self.store, self._chunker, report)
         return report
 
     def delete(self, article_id: str) -> int:
         """Remove an article; returns how many chunks it had (0: there was no such article)."""
-        with self._lock.writing():
-            removed = self.store.delete_article(article_id)
-            if removed:
-                self.store.commit()
-        return removed
+        return self.store.delete_article(article_id)

@@ -1,10 +1,13 @@
 """One contract for the chunk store, passed by embedded Chroma and by a real `chroma run` server."""
 
 import copy
+import sqlite3
 import uuid
 
+import numpy as np
 import pytest
 
+import analysis
 from errors import StoreError
 from ingest.chunker import Chunker
 from records import Article, Filters
@@ -21,12 +24,11 @@ CHESS = Article(
 )
 
 
-def write(store: ChunkStore, chunker: Chunker, article: Article, stale=()):
+def write(store: ChunkStore, chunker: Chunker, article: Article):
     chunks = chunker.chunk(article)
     sentences = [s.searchable_text for c in chunks for s in c.sentences]
     embed = store.embedder.embed_passages
-    store.write_article(chunks, embed([c.searchable_text for c in chunks]), embed(sentences), stale)
-    store.commit()
+    store.write_article(chunks, embed([c.searchable_text for c in chunks]), embed(sentences))
     return chunks
 
 
@@ -72,7 +74,7 @@ class StoreContract:
     def test_rewrite_leaves_no_stale_chunk(self, store, chunker):
         old = write(store, chunker, WATER)
         shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
-        new = write(store, chunker, shorter, stale={c.id for c in old})
+        new = write(store, chunker, shorter)
         assert store.count() == len(new) == 1
         assert store.versions(["water"])["water"][0] == shorter.fingerprint
 
@@ -87,7 +89,7 @@ class StoreContract:
         ]
         assert all(WATER.text[s.start : s.end] == s.text for s, _ in found)
         shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
-        new = write(store, chunker, shorter, stale={c.id for c in old})
+        new = write(store, chunker, shorter)
         assert [s.text for s, _ in store.sentences([c.id for c in old + new], query)] == ["The plant was cancelled."]
 
     def test_delete_article(self, store, chunker):
@@ -120,7 +122,6 @@ class StoreContract:
         assert store.lexical_search("desalination", k=5)[0][0] == water[0].id
         assert store.lexical_search("championship", k=5, filters=Filters(authors=("Leila",))) == []
         store.delete_article("water")
-        store.commit()
         assert store.lexical_search("desalination", k=5) == []
 
     def test_passages_by_id_keep_the_order_asked_and_score_by_cosine(self, store, chunker):
@@ -133,7 +134,8 @@ class StoreContract:
 
     def test_lexical_index_survives_a_restart_without_rebuild(self, open_store, store, chunker, embedder, monkeypatch):
         water = write(store, chunker, WATER)
-        monkeypatch.setattr(LexicalIndex, "replace_all", lambda *args: pytest.fail("rebuilt on restart"))
+        for method in ("reindex", "commit_articles"):
+            monkeypatch.setattr(LexicalIndex, method, lambda *args: pytest.fail("rebuilt on restart"))
         reopened = open_store(embedder)
         assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
 
@@ -143,6 +145,67 @@ class StoreContract:
         other.name = "someone/another-model"
         with pytest.raises(StoreError, match="built with model"):
             open_store(other)
+
+
+    def test_several_articles_in_one_write_the_last_version_of_each(self, store, chunker):
+        shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
+        embed = store.embedder.embed_passages
+        batch = [
+            (chunks, embed([c.searchable_text for c in chunks]), embed([s.searchable_text for c in chunks for s in c.sentences]))
+            for chunks in map(chunker.chunk, (WATER, CHESS, shorter))
+        ]
+        assert store.write_articles(batch) == [False, True, True]
+        assert store.versions(["water", "chess"]) == {
+            "water": (shorter.fingerprint, {"water:0"}), "chess": (CHESS.fingerprint, {c.id for c in batch[1][0]}),
+        }
+        assert store.write_articles(batch[1:]) == [False, False]  # stored already: nothing is written again
+
+    def test_lexical_filters_and_term_statistics(self, store, chunker):
+        water = write(store, chunker, WATER)
+        chess = write(store, chunker, CHESS)
+        assert len(store.lexical) == store.count() == len(water) + len(chess)
+        assert store.lexical_search("chess water", k=5, filters=Filters(published_from="2026-01-01"))[0][0] in {c.id for c in water}
+        assert store.lexical_search("championship", k=5, filters=Filters(published_to="2025-12-31"))[0][0] == chess[0].id
+        assert store.lexical_search("championship", k=5, filters=Filters(exclude_sources=("chess.md",))) == []
+        assert store.lexical_search("championship", k=5, filters=Filters(sources=("chess.md",), langs=("en",))) == []
+        # Counted by analysed term: WATER's two chunks both carry its title, with a name key for "Desalination".
+        asked = analysis.terms("Desalination plant championship") + ["absent"]
+        assert asked[1] == "~DSLNTN"
+        assert store.lexical.document_frequencies(asked) == {"desalin": 2, "~DSLNTN": 2, "plant": 2, "championship": 1, "absent": 0}
+
+    def test_an_article_larger_than_one_chroma_call_is_stored_whole(self, store, embedder):
+        # More sentences than Chroma takes in one call; vectors are random unit vectors, the model is not the point.
+        text = " ".join(f"Entry {n} of the long register." for n in range(store.max_batch + 50))
+        article = Article(id="long", title="Register", source="long.md", text=text)
+        chunks = Chunker(embedder.count_tokens, max_tokens=64, overlap_tokens=0).chunk(article)
+        sentences = sum(len(c.sentences) for c in chunks)
+        assert sentences > store.max_batch
+        rng = np.random.default_rng(0)
+        unit = lambda n: (v := rng.normal(size=(n, embedder.dim)).astype(np.float32)) / np.linalg.norm(v, axis=1, keepdims=True)
+        assert store.write_article(chunks, unit(len(chunks)), unit(sentences))
+        assert store.versions(["long"])["long"] == (article.fingerprint, {c.id for c in chunks})
+        found = store.sentences([chunks[-1].id], unit(1)[0])
+        assert [s.text for s, _ in found] == [s.text for s in chunks[-1].sentences]
+        assert store.delete_article("long") == len(chunks) and store.count() == 0
+
+    def test_a_second_opening_searches_new_writes_at_once(self, open_store, store, chunker, embedder):
+        reader = open_store(embedder)
+        water = write(store, chunker, WATER)
+        query = embedder.embed_queries(["summer water cuts"])[0]
+        assert {i for i, _ in reader.nearest(query, 5, Filters(authors=("Leila",)))} == {c.id for c in water}
+        assert reader.sentence_search(query, 1)[0][0] == water[1].id
+        store.delete_article("water")
+        assert reader.nearest(query, 5) == [] and reader.lexical_search("desalination", 5) == []
+
+    def test_terms_from_older_code_are_reindexed_once(self, open_store, store, chunker, embedder):
+        water = write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # as if terms() had emitted something else before
+            db.execute("UPDATE terms SET body = 'stale'")
+            db.execute("UPDATE meta SET value = '0' WHERE key = 'terms_version'")
+        assert store.lexical_search("desalination", k=1) == []
+        reopened = open_store(embedder)
+        assert reopened.lexical.terms_version() == analysis.TERMS_VERSION
+        assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
 
 
 class TestEmbeddedStore(StoreContract):
@@ -163,10 +226,12 @@ class TestServerStore(StoreContract):
         write(store, chunker, CHESS)
         assert not settings.chroma_path.exists()
 
-    def test_another_machine_catches_up_on_the_lexical_index(self, open_store, store, chunker, embedder, tmp_path):
+    def test_a_new_data_folder_adopts_what_the_server_holds(self, open_store, store, chunker, embedder, tmp_path):
+        # A store written before the ledger existed (or a fresh data folder on a server store) is taken as it is.
         chess = write(store, chunker, CHESS)
         elsewhere = open_store(embedder, data_dir=tmp_path / "other-machine")
         assert elsewhere.lexical_search("championship", k=1)[0][0] == chess[0].id
+        assert elsewhere.versions(["chess"]) == store.versions(["chess"]) and elsewhere.count() == len(chess)
 
 
 def test_bad_server_url_is_a_clear_error(settings, embedder):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -234,11 +235,14 @@ def test_the_gradio_api_answers_through_gradio_client(app_url):
     from gradio_client import Client
 
     client = Client(f"{app_url}/", verbose=False)
-    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
-    answer = client.predict(ARABIC_QUESTION, 3, api_name="/ask")
-    assert answer["citations"] and "طن" in answer["answer"]
-    with pytest.raises(Exception, match="the question is empty"):
-        client.predict("  ", 3, api_name="/ask")
+    try:
+        assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+        answer = client.predict(ARABIC_QUESTION, 3, api_name="/ask")
+        assert answer["citations"] and "طن" in answer["answer"]
+        with pytest.raises(Exception, match="the question is empty"):
+            client.predict("  ", 3, api_name="/ask")
+    finally:
+        client.close()  # its heartbeat stream would otherwise hold the app open when the session ends
 
 
 def test_api_answers_show_hostile_text_as_data(app_url):
@@ -246,3 +250,54 @@ def test_api_answers_show_hostile_text_as_data(app_url):
     top = answer["passages"][0]
     # The API hands text back as it was written; showing it safely is the client's job (see the browser tests).
     assert top["url"] == "javascript:void(window.__pwned=9)" and "<script>" in top["text"]
+
+
+def test_paging_parameters_are_bounded(app_url):
+    reply = request(f"{app_url}/api/articles?offset=9223372036854775807")
+    assert reply.status == 422 and reply.headers["content-type"] == "application/json"
+    assert "offset: Input should be less than or equal to 1000000000" in reply.json()["error"]
+    last = request(f"{app_url}/api/articles?offset=1000000000").json()
+    assert last["total"] == ARTICLES and last["articles"] == []
+
+
+def test_unknown_api_paths_and_methods_get_a_json_error(app_url):
+    for path in ("/api/nothing", "/api/health/extra?x=1", "/api"):
+        reply = request(f"{app_url}{path}")
+        assert reply.status == 404 and reply.headers["content-type"] == "application/json", path
+        assert "no such API path" in reply.json()["error"]
+    wrong = request(f"{app_url}/api/ask")
+    assert wrong.status == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json() == {"error": "GET is not allowed on /api/ask; use POST"}
+    assert request(f"{app_url}/api/health", "DELETE", **ADMIN).status == 405
+    assert request(f"{app_url}/api/articles/a/b").headers["allow"] == "DELETE"
+    assert request(f"{app_url}/api/docs").status == 200  # the API's own pages are still served
+
+
+def test_an_article_whose_id_holds_slashes_can_be_deleted(app_url):
+    article = {"id": "wire/2026/07/ferry", "title": "Ferry", "text": "The night ferry resumes on 3 July."}
+    assert request(f"{app_url}/api/articles", "POST", {"articles": [article]}, **ADMIN).json()["added"] == 1
+    deleted = request(f"{app_url}/api/articles/wire/2026/07/ferry", "DELETE", **ADMIN)
+    assert deleted.status == 200 and deleted.json() == {"deleted": "wire/2026/07/ferry", "chunks": 1}
+    assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
+
+
+def test_an_article_the_cli_ingests_is_answered_by_the_running_app_within_5_seconds(app_url, web_settings, tmp_path):
+    (tmp_path / "ferry.md").write_text(
+        "---\nid: cli-ferry\nauthor: Port Desk\npublished: 2026-07-01\n---\n# Night ferry returns to the northern islands\n\n"
+        "The night ferry to the northern islands resumes on 3 July after two years, the port authority said.\n",
+        encoding="utf-8",
+    )
+    cli = run(["ingest", str(tmp_path / "ferry.md")], web_settings)
+    assert cli.returncode == 0 and "1 added" in cli.stdout, cli.stderr
+    deadline = time.monotonic() + 5
+    try:
+        # No word in common with the article: only the dense searches, which the app must reopen, can find it.
+        question = {"question": "When will the boat service restart?", "filters": {"published_from": "2026-06-01"}}
+        while (top := request(f"{app_url}/api/ask", "POST", question).json()["passages"][:1]) and \
+                top[0]["article_id"] != "cli-ferry":
+            assert time.monotonic() < deadline, top
+            time.sleep(0.2)
+        assert top[0]["article_id"] == "cli-ferry"
+        assert request(f"{app_url}/api/health").json()["chunks"] == ARTICLES + 1
+    finally:
+        assert request(f"{app_url}/api/articles/cli-ferry", "DELETE", **ADMIN).status == 200
