@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         0.1, ge=0, le=1, description="Share of the BM25 weight a chunk keeps when its language is not the question's."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
+    # torch and onnx give equal vectors (cosine 1 - 1e-7) and may share a store; onnx-int8's differ (bench/README.md).
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field("onnx", description="What runs the embedding model.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs; auto: CUDA when present.")
     # The web app (app.py).
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
