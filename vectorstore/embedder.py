@@ -84,7 +84,7 @@ class TorchEngine:
 
 
 def pick_device(requested: str, backend: str) -> str:
-    """"cuda" or "cpu": auto takes the GPU when the backend can use one; asking for one that is not there is an error."""
+    """Where to run: auto takes the GPU when the backend can use one; asking for one that is not there is an error."""
     if requested == "cpu":
         return "cpu"
     if backend == "torch":
