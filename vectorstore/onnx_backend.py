@@ -24,9 +24,10 @@ from errors import ModelError
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 MANIFEST = "manifest.json"
-# Measured with bench/encode_speed.py on this 2-core machine (bench/README.md): both cores for one batch, and
-# threads that sleep instead of spinning between operators, which costs nothing alone and helps a shared CPU.
-INTRA_OP_THREADS = 2
+# One thread per core for a batch (bench/README.md: on this busy 2-core machine one thread did as well as two,
+# so this is no loss there and the speed-up on a quiet one), and threads that sleep instead of spinning between
+# operators: a spinning thread takes the core from the other requests and processes that share it.
+INTRA_OP_THREADS = os.cpu_count() or 1
 _OPSET = 17
 # Changing how the files are made changes this, and so the folder they are cached in.
 _RECIPE = f"opset {_OPSET}, eager attention; int8: dynamic, per channel"
