@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from analysis import sentence_spans
+from analysis import clause_windows, sentence_spans
 from errors import InputError
 
 
@@ -37,6 +37,8 @@ class Article:
     published: str = ""
     url: str = ""
     lang: str = ""
+    outlet: str = ""  # the publication (a site's or feed's name, front matter `source:`), not the path or URL
+    section: str = ""  # the outlet's section label, e.g. «آراء»
 
     @property
     def fingerprint(self) -> str:
@@ -60,6 +62,8 @@ class Chunk:
     published: str = ""
     url: str = ""
     lang: str = ""
+    outlet: str = ""
+    section: str = ""
     fingerprint: str = ""
 
     @property
@@ -69,10 +73,14 @@ class Chunk:
 
     @cached_property
     def sentences(self) -> list[Sentence]:
-        """The chunk's sentences, with offsets in the article like the chunk's own (split once, then kept)."""
+        """The units the chunk is searched and quoted by, with offsets in the article like the chunk's own (split
+        once, then kept): its sentences, then the clause windows of its long sentences (analysis.clause_windows),
+        which overlap their sentence and each other."""
+        sentences = sentence_spans(self.text)
+        spans = sentences + [window for s, e in sentences for window in clause_windows(self.text, s, e)]
         return [
             Sentence(f"{self.id}{Sentence.ID_MARK}{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
-            for i, (s, e) in enumerate(sentence_spans(self.text))
+            for i, (s, e) in enumerate(spans)
         ]
 
     def metadata(self) -> dict[str, str | int]:
@@ -122,6 +130,8 @@ class Filters:
     sources: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
     exclude_sources: tuple[str, ...] = ()
 
     def __post_init__(self):
@@ -135,7 +145,10 @@ class Filters:
         for bound, operator in ((self.published_from, "$gte"), (self.published_to, "$lte")):
             if bound:
                 found.append(("published_day", operator, day_number(bound)))
-        for name, values in (("source", self.sources), ("author", self.authors), ("lang", self.langs)):
+        for name, values in (
+            ("source", self.sources), ("author", self.authors), ("lang", self.langs),
+            ("outlet", self.outlets), ("section", self.sections),
+        ):
             if values:
                 found.append((name, "$in", list(values)))
         if self.exclude_sources:
@@ -204,6 +217,8 @@ class Answer:
                     "author": p.chunk.author,
                     "published": p.chunk.published,
                     "url": p.chunk.url,
+                    "outlet": p.chunk.outlet,
+                    "section": p.chunk.section,
                     "text": p.chunk.text,
                     "start": p.chunk.start,
                     "end": p.chunk.end,

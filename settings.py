@@ -37,16 +37,8 @@ class Settings(BaseSettings):
     sentence_weight: float = Field(1.5, ge=0, le=10, description="Fusion weight of chunks ranked by best sentence.")
     chunk_weight: float = Field(0.5, ge=0, le=10, description="Fusion weight of chunks ranked as wholes.")
     lexical_weight: float = Field(1.0, ge=0, le=10, description="Fusion weight of the BM25 ranking.")
-    # Answer weights and the abstention threshold were calibrated on ARCD (bench/README.md). The threshold is on
-    # the scale of the bundled model's cosine similarities: recalibrate it with `rag eval` for another model.
-    answer_overlap_weight: float = Field(0.1, ge=0, le=5, description="Answer sentences: weight of shared words.")
-    answer_type_weight: float = Field(0.03, ge=0, le=5, description="Answer sentences: weight of fitting the question type.")
-    second_sentence_gap: float = Field(
-        0.02, ge=0, le=1, description="Quote a second sentence when it scores within this of the best."
-    )
-    abstain_below: float = Field(0.885, ge=0, le=5, description="Abstain when the best sentence scores below this.")
-    abstain_below_cross_language: float = Field(
-        0.84, ge=0, le=5, description="The same, when the question's language is not the passage's (offset included)."
+    answer_model: Path | None = Field(
+        None, description="The answer scorer's file (rag/answer_scorer.json when unset); `python -m rag train` writes one."
     )
     llm_base_url: str | None = Field(None, description="An OpenAI-compatible server; set, answers are written by it.")
     llm_model: str = Field("", description="The model to ask on that server.")
@@ -72,6 +64,16 @@ class Settings(BaseSettings):
     # torch and onnx give equal vectors (cosine 1 - 1e-7) and may share a store; onnx-int8's differ (bench/README.md).
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field("onnx", description="What runs the embedding model.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs; auto: CUDA when present.")
+    # Fetching pages, feeds and sitemaps (ingest/fetch.py).
+    user_agent: str = Field(
+        "Sanad/0.1 (news question answering; set SANAD_USER_AGENT to name your site and a contact)",
+        description="Sent with every fetch; robots.txt rules for it apply.",
+    )
+    fetch_connect_timeout: float = Field(10.0, gt=0, le=120, description="Seconds to wait for a site to accept a connection.")
+    fetch_read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds to wait for each piece of a response.")
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page, feed or sitemap read; larger ones are refused.")
+    fetch_workers: int = Field(4, ge=1, le=32, description="Pages fetched at once while earlier ones are embedded.")
+    feeds: Path | None = Field(None, description="The feeds file (one URL a line) `ingest watch` polls when none is named.")
     # The web app (app.py).
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
@@ -86,7 +88,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Example questions for the chat, as a JSON list; unset: from the articles."
     )
 
-    @field_validator("chroma_url", "admin_token", "widget_key", mode="before")
+    @field_validator("chroma_url", "admin_token", "widget_key", "feeds", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value or None

@@ -1,35 +1,181 @@
-"""`python -m ingest PATH... [--db DIR]`: add articles to the store; exit 1 if any input failed."""
+"""`python -m ingest PATH|URL... [--urls FILE] [--feed URL] [--sitemap URL --since DATE] [--db DIR]`: add articles
+to the store; exit 1 if any input failed. Also `watch FEEDS_FILE --every 10m`, `list` and `delete`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
+import time
+from dataclasses import asdict
 from pathlib import Path
 
-from errors import SanadError
+from errors import InputError, SanadError
 from settings import load_settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def _store(settings):
+    from vectorstore.embedder import Embedder
+    from vectorstore.store import ChunkStore
+
+    return ChunkStore(settings, Embedder(settings))
+
+
+def _web_address(text: str) -> bool:
+    return "://" in text or text.lower().startswith(("http:", "https:", "www."))
+
+
+def ingest(argv: list[str]) -> int:
+    """Files, folders, pages, feeds and sitemaps, in one run with one summary line."""
     parser = argparse.ArgumentParser(prog="python -m ingest", description="Add articles to Sanad's store.")
-    parser.add_argument("paths", nargs="+", type=Path, help="files or folders (.txt .md .html .json .jsonl)")
+    parser.add_argument("inputs", nargs="*", help="files or folders (.txt .md .html .json .jsonl) and page URLs")
+    parser.add_argument("--urls", type=Path, help="a file of page URLs, one a line")
+    parser.add_argument("--feed", action="append", default=[], help="an RSS or Atom feed URL (repeatable)")
+    parser.add_argument("--sitemap", action="append", default=[], help="a sitemap or sitemap index URL (repeatable)")
+    parser.add_argument("--since", default="", help="with --sitemap: only pages published on or after this date")
     parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
     args = parser.parse_args(argv)
+    if not (args.inputs or args.urls or args.feed or args.sitemap):
+        parser.error("give files, folders, URLs, --urls, --feed or --sitemap")
+    started = time.perf_counter()
     try:
         settings = load_settings(data_dir=args.db)
-        from ingest.pipeline import ingest_paths
-        from vectorstore.embedder import Embedder
-        from vectorstore.store import ChunkStore
+        from ingest.feeds import poll_feed
+        from ingest.fetch import Fetcher, url_lines
+        from ingest.manage import since_day
+        from ingest.pipeline import IngestReport, ingest_paths
+        from ingest.remote import Item, ingest_items
+        from ingest.sitemaps import sitemap_items
+        from ingest.state import FeedState
 
-        store = ChunkStore(settings, Embedder(settings))
-        report = ingest_paths(args.paths, settings, store, show_progress=sys.stderr.isatty())
+        since_day(args.since)
+        urls = [item for item in args.inputs if _web_address(item)] + [
+            url for _, url in (url_lines(args.urls, "URL list") if args.urls else [])
+        ]
+        paths = [Path(item) for item in args.inputs if not _web_address(item)]
+        store = _store(settings)
+        report = ingest_paths(paths, settings, store, show_progress=sys.stderr.isatty()) if paths else IngestReport()
+        with Fetcher(settings) as fetcher:
+            items = [Item(url=url, source=url, key=url) for url in dict.fromkeys(urls)]
+            for sitemap in args.sitemap:
+                try:
+                    items += sitemap_items(sitemap, fetcher, args.since, report.errors)
+                except InputError as error:
+                    report.errors.append(error)
+            copies = len(ingest_items(items, fetcher, settings, store, report).alternates) if items else 0
+            if args.feed:
+                state = FeedState(settings.data_dir)
+                for feed in args.feed:
+                    try:
+                        copies += poll_feed(feed, fetcher, state, settings, store, report).alternates
+                    except InputError as error:
+                        report.errors.append(error)
+                state.close()
     except SanadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    report.failed = len(report.errors)
+    report.seconds = time.perf_counter() - started
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
     print(report.summary())
+    if copies:
+        print(f"near-duplicates: {copies} pages kept as alternate sources of stored articles, not stored again")
     return 1 if report.errors else 0
+
+
+def watch(argv: list[str]) -> int:
+    """Poll the feeds in a file until Ctrl+C or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m ingest watch", description="Poll feeds and ingest new items.")
+    parser.add_argument("feeds_file", type=Path, nargs="?", help="feed URLs, one a line (default: SANAD_FEEDS)")
+    parser.add_argument("--every", default="10m", help="how often to poll each feed: 30s, 10m, 1h (default 10m)")
+    parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(data_dir=args.db, feeds=args.feeds_file)
+        if settings.feeds is None:
+            raise InputError("watch", "name a feeds file (or set SANAD_FEEDS)")
+        from ingest.watch import Watcher, parse_duration, read_feeds_file
+
+        watcher = Watcher(read_feeds_file(settings.feeds), parse_duration(args.every), settings, _store(settings))
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    # Stop between articles: the handlers only ask; the article being written is finished first.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: watcher.stop.set())
+    print(f"watching {len(watcher.feeds)} feeds every {args.every}; Ctrl+C stops", flush=True)
+    watcher.run()
+    print("stopped", flush=True)
+    return 0
+
+
+def list_articles(argv: list[str]) -> int:
+    """One line (or JSON object) per stored article."""
+    parser = argparse.ArgumentParser(prog="python -m ingest list", description="List stored articles.")
+    parser.add_argument("--source", default="", help="only articles from this file, page, feed or sitemap")
+    parser.add_argument("--outlet", default="", help="only articles from this outlet")
+    parser.add_argument("--since", default="", help="only articles published on or after this date")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
+    args = parser.parse_args(argv)
+    fields = ("article_id", "title", "outlet", "section", "author", "published", "url", "source", "lang")
+    try:
+        from ingest.duplicates import NearDuplicates
+        from ingest.manage import since_day, stored_articles
+
+        settings = load_settings(data_dir=args.db)
+        since_day(args.since)  # a bad date is an error before the model loads
+        near = NearDuplicates(settings.data_dir)
+        for chunk in stored_articles(_store(settings), args.source, args.since, args.outlet):
+            row = {name: value for name, value in asdict(chunk).items() if name in fields}
+            if args.json:
+                row = {"id": row.pop("article_id"), **row, "alternates": near.alternates(chunk.article_id)}
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                print("\t".join([chunk.article_id, chunk.published[:10] or "-", chunk.outlet or "-", chunk.title]))
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def delete(argv: list[str]) -> int:
+    """Delete articles by id, URL or file, or all from one source."""
+    parser = argparse.ArgumentParser(prog="python -m ingest delete", description="Delete stored articles.")
+    parser.add_argument("targets", nargs="*", help="article ids, URLs or files")
+    parser.add_argument("--source", default="", help="every article from this file, page, feed or sitemap")
+    parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
+    args = parser.parse_args(argv)
+    if not (args.targets or args.source):
+        parser.error("name articles to delete, or --source")
+    try:
+        from ingest.duplicates import NearDuplicates
+        from ingest.manage import delete as delete_articles
+
+        settings = load_settings(data_dir=args.db)
+        near = NearDuplicates(settings.data_dir)
+        articles, chunks, errors = delete_articles(_store(settings), near, args.targets, args.source)
+        near.close()
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"deleted {articles} articles ({chunks} chunks)")
+    return 1 if errors else 0
+
+
+_COMMANDS = {"watch": watch, "list": list_articles, "delete": delete}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a command; without one, ingest."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _COMMANDS:
+        return _COMMANDS[argv[0]](argv[1:])
+    return ingest(argv)
 
 
 if __name__ == "__main__":

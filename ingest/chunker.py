@@ -111,6 +111,7 @@ class Chunker:
                 text=article.text[group[0].start : group[-1].end], start=group[0].start, end=group[-1].end,
                 title=article.title, source=article.source, author=article.author,
                 published=article.published, url=article.url, lang=article.lang,
+                outlet=article.outlet, section=article.section,
                 fingerprint=article.fingerprint,
             )
             for index, group in enumerate(self.pack(self.units(article.text)))

@@ -26,7 +26,8 @@ class ReadResult:
     skipped: int = 0  # files in folders that are not a supported kind
 
 
-def _stable_id(*parts: str) -> str:
+def stable_id(*parts: str) -> str:
+    """A short id that depends only on its parts: how an article without an id of its own is named."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
@@ -45,9 +46,11 @@ def _decode(path: Path) -> str:
 
 def _article(path: Path, text: str, title: str = "", key: str = "", **meta: str) -> Article:
     text = text.strip()
+    # Without a title, a citation names the outlet and date; the file name only when there is no outlet either.
+    untitled = "" if meta.get("outlet", "").strip() else path.stem.replace("_", " ")
     return Article(
-        id=meta.pop("id", "") or _stable_id(key or str(path.resolve())),
-        title=title.strip() or path.stem.replace("_", " "),
+        id=meta.pop("id", "") or stable_id(key or str(path.resolve())),
+        title=title.strip() or untitled,
         text=text,
         source=str(path),
         lang=meta.pop("lang", "") or guess_language(text),
@@ -55,13 +58,46 @@ def _article(path: Path, text: str, title: str = "", key: str = "", **meta: str)
     )
 
 
-def read_text(path: Path) -> list[Article]:
-    """A plain text file: the first line is the title when a blank line follows it."""
-    text = _decode(path)
+# A section label: one to three words without a sentence's final punctuation, e.g. «آراء», "World news".
+_SECTION = re.compile(r"^[^\s.!?؟:،؛,;]+(?: [^\s.!?؟:،؛,;]+){0,2}$")
+# A byline: the word, then a name of one to four words; in Latin script each word capitalised except particles,
+# so that "By Tuesday the rain stopped" is a sentence, not a byline.
+_BYLINE = re.compile(r"^(?:بقلم|كتب|كتبت|[Bb]y)\s*:?\s*([^\s.!?؟:،,;]+(?:\s+[^\s.!?؟:،,;]+){0,3})\s*$")
+_NAME_PARTICLES = frozenset({"al", "el", "bin", "ibn", "de", "van", "von", "da", "la", "le", "abu"})
+
+
+def _heading(text: str) -> tuple[str, str, str]:
+    """(section, title, body) of a plain text: "section / headline / body" when the first line is a short label
+    with the headline straight under it, "title / blank line / body" when a blank line follows the first line."""
+    lines = text.strip().split("\n")
+    if len(lines) > 2 and _SECTION.match(lines[0].strip()) and lines[1].strip() and len(lines[1]) < 200:
+        if not lines[2].strip() or not lines[1].rstrip().endswith((".", "!", "؟", "?")):
+            return lines[0].strip(), lines[1].strip(), "\n".join(lines[2:])
     first, _, rest = text.strip().partition("\n")
     if rest.startswith("\n") and len(first) < 200:
-        return [_article(path, rest, title=first)]
-    return [_article(path, text)]
+        return "", first, rest
+    return "", "", text
+
+
+def _byline(body: str) -> tuple[str, str]:
+    """(author, body without the byline) when a byline line («بقلم …», "By …") opens or closes the text and
+    no other names a different author; else ("", body)."""
+    lines = body.strip().split("\n")
+    ends = {0, len(lines) - 1} if len(lines) > 1 else set()
+    found = {at: match.group(1).strip() for at in ends if (match := _BYLINE.match(lines[at].strip()))}
+    names = set(found.values())
+    if len(names) != 1 or any(
+        word[0].islower() and word.lower() not in _NAME_PARTICLES for name in names for word in name.split()
+    ):
+        return "", body
+    return names.pop(), "\n".join(line for at, line in enumerate(lines) if at not in found)
+
+
+def read_text(path: Path) -> list[Article]:
+    """A plain text file: an optional section label and title (see `_heading`), and a byline at either end."""
+    section, title, body = _heading(_decode(path))
+    author, body = _byline(body)
+    return [_article(path, body, title=title, author=author, section=section)]
 
 
 def _front_matter(block: str) -> dict[str, str]:
@@ -90,7 +126,8 @@ def read_markdown(path: Path) -> list[Article]:
         _article(
             path, text, title=title, author=meta.get("author", ""),
             published=meta.get("published") or meta.get("date", ""), url=meta.get("url", ""),
-            lang=meta.get("lang", ""), id=meta.get("id", ""),
+            lang=meta.get("lang", ""), id=meta.get("id", ""), outlet=meta.get("source", ""),
+            section=meta.get("section") or meta.get("category", ""),
         )
     ]
 
@@ -120,11 +157,20 @@ def read_html(path: Path) -> list[Article]:
     author = meta("author", "article:author")
     url = meta("og:url") or next((link["href"] for link in soup.find_all("link", rel="canonical")), "")
     lang = soup.html.get("lang", "")[:2] if soup.html else ""
+    outlet = meta("og:site_name")
     for tag in soup.find_all(_NOISE):
         tag.decompose()
     main = soup.find("article") or soup.find("main") or soup.body or soup
     if not title and (h1 := main.find("h1")):
         title = h1.get_text(" ", strip=True)
+    text = _main_text(main, title)
+    if not text:
+        raise InputError(str(path), "no text found in the HTML")
+    return [_article(path, text, title=title, author=author, published=published, url=url, lang=lang, outlet=outlet)]
+
+
+def _main_text(main, title: str = "") -> str:
+    """The text of an HTML element, one paragraph per innermost block, without a line that repeats the title."""
     paragraphs = []
     for block in main.find_all(_BLOCKS):
         if block.find(_BLOCKS):  # only innermost blocks, so no text is taken twice
@@ -132,10 +178,17 @@ def read_html(path: Path) -> list[Article]:
         line = " ".join(block.get_text().split())  # inline tags join as written: "<b>word</b>." stays "word."
         if line and line != title.strip():
             paragraphs.append(line)
-    text = "\n\n".join(paragraphs) or " ".join(main.get_text(" ", strip=True).split())
-    if not text:
-        raise InputError(str(path), "no text found in the HTML")
-    return [_article(path, text, title=title, author=author, published=published, url=url, lang=lang)]
+    return "\n\n".join(paragraphs) or " ".join(main.get_text(" ", strip=True).split())
+
+
+def html_text(fragment: str) -> str:
+    """The text of an HTML fragment (a feed item's content or title), without scripts and styles."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment, "html.parser")
+    for tag in soup.find_all(_NOISE):
+        tag.decompose()
+    return _main_text(soup)
 
 
 def read_record(record: object, path: Path, line: int | None = None, fallback_key: str = "") -> Article:
@@ -148,7 +201,7 @@ def read_record(record: object, path: Path, line: int | None = None, fallback_ke
     if not isinstance(text, str) or not text.strip():
         raise InputError(str(path), "missing or empty \"text\" field", line)
     fields = {}
-    for name in ("title", "url", "author", "published", "id", "lang"):
+    for name in ("title", "url", "author", "published", "id", "lang", "outlet", "section"):
         value = record.get(name)
         if value is not None and not isinstance(value, (str, int, float)):
             raise InputError(str(path), f"field \"{name}\" must be text", line)

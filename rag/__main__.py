@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from errors import InputError, SanadError
+from rag.eval import SPLITS, format_table, run_eval
 from records import Answer, Filters
 from settings import load_settings
 
@@ -44,17 +45,40 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from rag.eval import format_table, run_eval
 
     try:
         figures = run_eval(
-            args.dataset, load_settings(), args.db, args.k, args.add_questions, args.unanswerable,
+            args.dataset, load_settings(), args.db, args.k, args.add_questions, args.removed, args.split,
             log=lambda line: print(line, file=sys.stderr),
         )
     except SanadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(figures, indent=2) if args.json else format_table(figures))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from rag.scorer import SHIPPED
+    from rag.train import collect, train
+
+    try:
+        extra = {}
+        for pair in args.add_questions:
+            name, _, path = pair.partition("=")
+            if not path:
+                raise InputError(pair, "expected DATASET_NAME=FILE, e.g. arcd=bench/data/arcd-english-questions.jsonl")
+            extra[name] = Path(path)
+        log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+        training = collect(args.datasets, load_settings(), extra, args.removed, args.db_root, log)
+        scorer, record = train(training)
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out = args.out or SHIPPED
+    out.write_text(json.dumps(scorer.to_json(record), indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(record, indent=2))
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -77,10 +101,22 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--db", type=Path, help="a data directory that already holds the articles")
     evaluate.add_argument("-k", type=int, default=10, help="passages fetched per question")
     evaluate.add_argument("--add-questions", type=Path, help="more questions about the same articles")
-    evaluate.add_argument("--unanswerable", type=int, default=200, metavar="N",
-                          help="also ask N sampled questions with their article removed (default 200)")
+    evaluate.add_argument("--removed", type=int, default=200, metavar="N",
+                          help="also ask N sampled answerable questions with their article removed (default 200)")
+    evaluate.add_argument("--split", choices=SPLITS, default="all",
+                          help="only the questions whose article is in this part of the article-level split")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    training = commands.add_parser("train", help="fit the answer scorer on the train part of dev datasets")
+    training.add_argument("datasets", nargs="+", type=Path, help="folders with articles/ and questions.jsonl")
+    training.add_argument("--db-root", type=Path, help="keep each dataset's store in DB_ROOT/<name> between runs")
+    training.add_argument("--add-questions", action="append", default=[], metavar="NAME=FILE",
+                          help="more questions about dataset NAME's articles (repeatable)")
+    training.add_argument("--removed", type=int, default=200, metavar="N",
+                          help="also learn from N sampled questions per dataset asked with their article removed")
+    training.add_argument("--out", type=Path, help="where to write the scorer (default: the shipped rag/answer_scorer.json)")
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(args)
     if args.k is not None and not 1 <= args.k <= 100:
         parser.error("-k must be between 1 and 100")
     if args.command == "eval":

@@ -10,6 +10,8 @@ from rag.answer import ExtractiveAnswerer
 from rag.conversation import Turn, retrieval_query
 from rag.llm import LLMAnswerer
 from rag.retrieve import Retriever
+from rag.scorer import SHIPPED as SHIPPED_SCORER
+from rag.scorer import AnswerScorer
 from rag.verify import CitationVerifier
 from records import Answer, Filters
 from settings import Settings
@@ -31,8 +33,12 @@ class AskPipeline:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
-        store = ChunkStore(settings, embedder or Embedder(settings))
-        extractive = ExtractiveAnswerer(store, settings)
+        return cls.over(ChunkStore(settings, embedder or Embedder(settings)), settings)
+
+    @classmethod
+    def over(cls, store: ChunkStore, settings: Settings) -> AskPipeline:
+        """The pipeline over an open store."""
+        extractive = ExtractiveAnswerer(store, AnswerScorer.load(settings.answer_model or SHIPPED_SCORER))
         llm = LLMAnswerer(settings, extractive, CitationVerifier(store, settings)) if settings.llm_base_url else None
         return cls(Retriever(store, settings), extractive, llm)
 

@@ -1,11 +1,15 @@
-"""Text analysis under the web app's load: questions are analysed in parallel threads."""
+"""Text analysis: stems under the web app's parallel load, clauses and clause windows, aliases."""
 
 from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from analysis import stem
+import pytest
+
+import analysis
+from analysis import ALIAS_PREFIX, CLAUSE_WINDOW_CHARS, clause_spans, clause_windows, statement_start, stem, terms
+from errors import ConfigError
 
 
 def test_stemming_gives_the_same_stems_from_parallel_threads():
@@ -18,3 +22,78 @@ def test_stemming_gives_the_same_stems_from_parallel_threads():
     with ThreadPoolExecutor(8) as pool:
         for _ in range(3):
             assert list(pool.map(uncached, words, chunksize=50)) == expected
+
+
+# Clauses and clause windows: the units below the sentence that long Arabic news sentences are read by.
+
+LONG_SENTENCE = (
+    "دخلت القوافل الأولى إلى الوادي صباح الاثنين، بعد أسابيع من المفاوضات الشاقة بين الحكومة والفصائل، "
+    "وقالت المتحدثة باسم البعثة، ماريانا فيدوروفا، إن الممر سيبقى مفتوحا اثنتي عشرة ساعة يوميا طوال الشتاء، "
+    "فيما أكد الوزير أن قوات الأمن لن تفتش الشحنات الطبية، داعيا الفصائل إلى «احترام كل بند، لأن حياة الأسر معلقة به»."
+)
+
+
+def test_clauses_cut_at_commas_and_before_what_was_said_but_never_inside_a_quote():
+    clauses = [LONG_SENTENCE[a:b] for a, b in clause_spans(LONG_SENTENCE)]
+    assert "ماريانا فيدوروفا،" in clauses
+    assert any(c.startswith("فيما أكد الوزير") and not c.endswith("،") for c in clauses)  # cut before «أن»
+    assert "«احترام كل بند، لأن حياة الأسر معلقة به»." in clauses  # the comma inside the quote does not cut
+    assert "".join(LONG_SENTENCE[a:b] for a, b in clause_spans(LONG_SENTENCE)).replace(" ", "") == LONG_SENTENCE.replace(" ", "")
+
+
+def test_clause_windows_are_short_runs_of_whole_clauses_that_keep_a_statement_with_its_speaker():
+    windows = [LONG_SENTENCE[a:b] for a, b in clause_windows(LONG_SENTENCE, 0, len(LONG_SENTENCE))]
+    assert windows and all(len(w) <= CLAUSE_WINDOW_CHARS for w in windows)
+    assert LONG_SENTENCE not in windows
+    assert any("ماريانا فيدوروفا" in w and "اثنتي عشرة ساعة" in w for w in windows)
+    # A window never stops on an attribution whose statement follows it.
+    assert not any(w.endswith(("أكد الوزير", "فيما أكد الوزير")) for w in windows)
+    assert clause_windows("جملة قصيرة، لا تحتاج إلى نوافذ.", 0, 31) == []
+
+
+def test_a_statement_is_quoted_from_its_speaker():
+    at = LONG_SENTENCE.index("أن قوات الأمن")
+    assert LONG_SENTENCE[statement_start(LONG_SENTENCE, at):].startswith("فيما أكد الوزير")
+    plain = LONG_SENTENCE.index("بعد أسابيع")
+    assert statement_start(LONG_SENTENCE, plain) == plain
+
+
+# Aliases (aliases.tsv): one test per class of entry.
+
+def aliases_in(text: str) -> list[str]:
+    return ["@" + t.removeprefix(ALIAS_PREFIX) for t in terms(text) if t.startswith(ALIAS_PREFIX)]
+
+
+def test_a_latin_acronym_matches_only_as_written():
+    assert aliases_in("The WHO and NATO met") == ["@WHO", "@NATO"]
+    assert aliases_in("who knows what nato means") == []
+
+
+def test_an_english_name_matches_its_words():
+    assert aliases_in("the Collective Security Treaty Organization said") == ["@CSTO"]
+    assert aliases_in("officials of the United Nations") == ["@UN"]
+
+
+def test_an_arabic_name_matches_through_prefixes_and_spelling_variants():
+    assert aliases_in("قالت منظمة معاهدة الأمن الجماعي") == ["@CSTO"]
+    assert aliases_in("وطالب الأمين العام للأمم المتحدة") == ["@UN"]  # «للأمم» and «الأمم» share a stem
+    assert aliases_in("ومنظمة الصحة العالمية") == ["@WHO"]
+
+
+def test_an_arabic_short_name_or_transliteration_matches_once_per_mention():
+    assert aliases_in("أعلن الناتو") == ["@NATO"]
+    assert aliases_in("وحلف شمال الأطلسي") == ["@NATO"]  # the longest name, not also «الأطلسي» inside it
+
+
+def test_every_alias_line_has_a_key_and_names(monkeypatch, tmp_path):
+    acronyms, names = analysis._aliases()
+    assert len(set(acronyms.values()) | set(names.values())) >= 25
+    broken = tmp_path / "aliases.tsv"
+    broken.write_text("# comment\nNATO\n", encoding="utf-8")
+    monkeypatch.setattr(analysis, "ALIASES_FILE", broken)
+    analysis._aliases.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=rf"{broken}:2: expected a key and at least one name"):
+            analysis._aliases()
+    finally:
+        analysis._aliases.cache_clear()

@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ class LexicalIndex:
         self._fields: dict[str, dict] = {}
         self._ids: list[str] = []
         self._bm25 = None
+        self._frequencies: Counter[str] = Counter()
         self._dirty = False
         if load and (folder / "chunks.json").exists():
             self._load()
@@ -46,6 +48,12 @@ class LexicalIndex:
     def language_of(self, chunk_id: str) -> str:
         """The language recorded for a chunk, '' when unknown."""
         return self._fields.get(chunk_id, {}).get("lang", "")
+
+    def document_frequencies(self, wanted: list[str]) -> dict[str, int]:
+        """How many indexed chunks hold each analysed term."""
+        if self._dirty:
+            self._build()
+        return {term: self._frequencies[term] for term in wanted}
 
     def update(self, chunks: list[Chunk]) -> None:
         """Add or replace chunks."""
@@ -106,6 +114,7 @@ class LexicalIndex:
         import bm25s
 
         self._ids = list(self._terms)
+        self._frequencies = Counter(term for counted in self._terms.values() for term in set(counted))
         self._bm25 = None
         if self._ids:
             self._bm25 = bm25s.BM25()
@@ -118,6 +127,7 @@ class LexicalIndex:
         saved = json.loads((self.folder / "chunks.json").read_text(encoding="utf-8"))
         self.revision, self._terms, self._fields = saved["revision"], saved["terms"], saved["fields"]
         self._ids = list(self._terms)
+        self._frequencies = Counter(term for counted in self._terms.values() for term in set(counted))
         if self._ids:
             logging.getLogger("bm25s").setLevel(logging.WARNING)
             self._bm25 = bm25s.BM25.load(str(self.folder / "bm25"))

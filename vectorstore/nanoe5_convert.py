@@ -205,6 +205,11 @@ def convert(source: Path, target: Path) -> Path:
         )
         built = Path(staging) / "model"
         sentence_model.save(str(built))
-        # Rename into place last, so that an interrupted conversion never leaves a half-written model.
-        built.rename(target)
+        # Rename into place last, so that an interrupted conversion never leaves a half-written model. Two
+        # processes started at once on a fresh machine both convert; the one that renames second keeps the other's.
+        try:
+            built.rename(target)
+        except OSError:
+            if not (target / "modules.json").exists():
+                raise
     return target

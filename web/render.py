@@ -85,7 +85,9 @@ def _context(passage: Passage, spans: list[tuple[int, int]]) -> str:
 
 def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], labels: dict) -> str:
     chunk = passage.chunk
-    byline = " · ".join(_text(part) for part in (chunk.author, chunk.published) if part)
+    # The outlet heads an untitled article's citation and joins the byline of a titled one.
+    name, outlet = (chunk.title, chunk.outlet) if chunk.title else (chunk.outlet, "")
+    byline = " · ".join(_text(part) for part in (outlet, chunk.author, chunk.published) if part)
     url = web_address(chunk.url)
     link = (
         f'<a class="sanad-link" href="{html.escape(url, quote=True)}" target="_blank" '
@@ -95,7 +97,7 @@ def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], l
     return (
         f'<details class="sanad-source" id="{_source_id(turn, n)}">'
         f'<summary><span class="sanad-n">{n}</span>'
-        f'<span class="sanad-title" dir="auto">{html.escape(chunk.title)}</span>'
+        f'<span class="sanad-title" dir="auto">{html.escape(name)}</span>'
         f'<span class="sanad-byline" dir="auto">{byline}</span></summary>'
         f'<div class="sanad-context" dir="{direction(chunk.text)}">{_context(passage, spans)}</div>'
         f'<div class="sanad-meta">{link}</div></details>'
@@ -114,7 +116,9 @@ def answer_html(answer: Answer, turn: int) -> str:
         return f'<a class="sanad-cite" href="#{_source_id(turn, n)}">[{n}]</a>'
 
     cited = [c for c in answer.citations if c.n in numbers]
-    quoted = [c.text for c in cited] + [answer.passages[c.n - 1].chunk.title for c in cited]
+    quoted = [c.text for c in cited] + [
+        name for c in cited for name in (answer.passages[c.n - 1].chunk.title, answer.passages[c.n - 1].chunk.outlet)
+    ]
     text = _MARKER.sub(link, _isolated(answer.text, quoted))
     below = "".join(f'<div class="sanad-note">{labels["note"]}: {_text(note)}</div>' for note in answer.notes)
     spans: dict[int, list[tuple[int, int]]] = {}

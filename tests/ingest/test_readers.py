@@ -116,3 +116,54 @@ def test_missing_path(tmp_path):
 
 def test_language_guess():
     assert (guess_language("قال الوزير"), guess_language("The minister said"), guess_language("2026")) == ("ar", "en", "")
+
+
+def test_news_dump_with_a_section_label_headline_and_byline(tmp_path):
+    doc = only_article(write(tmp_path / "op.txt", (
+        "آراء\nالماء قبل الطرق\n\nتحتاج المدن الساحلية إلى محطات التحلية قبل الطرق الجديدة.\n"
+        "وهذه فقرة ثانية من المقال.\n\nبقلم سمير العلي\n"
+    )))
+    assert (doc.section, doc.title, doc.author) == ("آراء", "الماء قبل الطرق", "سمير العلي")
+    assert doc.text == "تحتاج المدن الساحلية إلى محطات التحلية قبل الطرق الجديدة.\nوهذه فقرة ثانية من المقال."
+
+
+def test_english_byline_at_the_top(tmp_path):
+    doc = only_article(write(tmp_path / "a.txt", "World news\nBridge closes for repairs\nBy Omar Haddad\nThe bridge closed."))
+    assert (doc.section, doc.title, doc.author, doc.text) == ("World news", "Bridge closes for repairs", "Omar Haddad", "The bridge closed.")
+
+
+@pytest.mark.parametrize("content", [
+    "بقلم سمير العلي\nالنص هنا.\nبقلم ليلى منصور",  # two different bylines: ambiguous
+    "By Tuesday the rain stopped\nAnd the river fell.",  # a sentence, not a byline
+    "The river fell.\nBy the end of the week, the bridge reopened.",
+])
+def test_no_author_when_the_byline_is_ambiguous_or_a_sentence(tmp_path, content):
+    doc = only_article(write(tmp_path / "a.txt", content))
+    assert doc.author == "" and doc.text == content
+
+
+def test_a_first_line_ending_a_sentence_is_not_a_section(tmp_path):
+    doc = only_article(write(tmp_path / "a.txt", "The council met.\nIt voted on the budget.\n\nMore."))
+    assert doc.section == "" and doc.title == "a"
+
+
+def test_markdown_outlet_and_section_from_front_matter_and_no_file_name_as_title(tmp_path):
+    doc = only_article(write(tmp_path / "alarabiya-sanad-004.md", (
+        '---\ntitle: ""\nsource: "Al Arabiya (العربية.نت)"\ncategory: "politics"\npublished: 2015-11-25\n---\nالنص.\n'
+    )))
+    assert (doc.title, doc.outlet, doc.section, doc.source) == (
+        "", "Al Arabiya (العربية.نت)", "politics", str(tmp_path / "alarabiya-sanad-004.md"),
+    )
+
+
+def test_html_file_outlet_from_og_site_name(tmp_path):
+    doc = only_article(write(tmp_path / "a.html", (
+        '<html><head><meta property="og:site_name" content="Harbour Times"><title>T</title></head>'
+        "<body><p>Body.</p></body></html>"
+    )))
+    assert doc.outlet == "Harbour Times"
+
+
+def test_json_outlet_and_section(tmp_path):
+    doc = only_article(write(tmp_path / "a.json", json.dumps({"text": "Body.", "outlet": "Harbour Times", "section": "Sport"})))
+    assert (doc.outlet, doc.section) == ("Harbour Times", "Sport")

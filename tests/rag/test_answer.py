@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import ingest_paths
-from rag.answer import question_type
+from rag.features import question_type
 from rag.pipeline import AskPipeline
 from vectorstore.store import ChunkStore
 

@@ -13,7 +13,10 @@ from tests.cli import run
 from tests.rag.conftest import CROSSLINGUAL as FIXTURES
 from vectorstore.store import ChunkStore
 
-PASSAGE_FIELDS = {"n", "source", "title", "author", "published", "url", "text", "start", "end", "score", "chunk_id", "article_id"}
+PASSAGE_FIELDS = {
+    "n", "source", "title", "author", "published", "url", "outlet", "section", "text", "start", "end", "score",
+    "chunk_id", "article_id",
+}
 
 
 

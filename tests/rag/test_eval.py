@@ -51,7 +51,7 @@ def test_figures_by_language():
         judge(question("en"), Answer("q", "x [2]", False, [passage("/a/b.md", "x"), *right]), 20),
     ]
     figures = report(outcomes)
-    assert list(figures) == ["all", "ar", "en"]
+    assert list(figures) == ["all", "ar", "en", "other"]  # questions made by hand here are of kind "other"
     assert figures["ar"]["hit@1"] == 0.5 and figures["ar"]["abstention"] == 0.5 and figures["ar"]["answer_hit"] == 0.5
     assert figures["en"]["hit@1"] == 0 and figures["en"]["hit@3"] == 1 and figures["en"]["mrr@10"] == 0.5
     assert figures["all"]["mrr@10"] == pytest.approx((1 + 0 + 0.5) / 3)
@@ -62,7 +62,7 @@ def test_questions_can_borrow_answers_from_the_dataset(tmp_path):
     path = tmp_path / "en.jsonl"
     path.write_text('{"id": "en-1", "lang": "en", "question": "When?", "same_as": "7"}\n', encoding="utf-8")
     reference = {"7": {"answers": ["عام 2005"], "article": "فلسطين.md", "lang": "ar"}}
-    assert load_questions(path, reference) == [EvalQuestion("en-1", "When?", ("عام 2005",), "فلسطين.md", "en")]
+    assert load_questions(path, reference) == [EvalQuestion("en-1", "When?", ("عام 2005",), "فلسطين.md", "en", kind="when")]
 
 
 def test_eval_command_on_a_small_dataset(settings, tmp_path):
@@ -90,3 +90,28 @@ def test_eval_of_a_folder_that_is_not_a_dataset(settings, tmp_path):
     result = run(["rag", "eval", str(tmp_path)], settings)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path}: expected articles/ and questions.jsonl in the dataset folder"
+
+
+def test_news_questions_carry_their_kind_and_unanswerable_ones_count_apart(tmp_path):
+    path = tmp_path / "q.jsonl"
+    rows = [
+        {"id": "n1:ar", "lang": "ar", "question": "إلى ماذا دعا الحزب؟", "answers": ["حشد الطاقات"],
+         "article": "a.md", "answerable": True, "type": "statement"},
+        {"id": "n2:en", "lang": "en", "question": "When was the treaty signed?", "answers": ["1992"],
+         "article": "a.md", "answerable": True, "type": "factoid"},
+        {"id": "u1:en", "lang": "en", "question": "What did Macron say?", "answers": [], "article": None,
+         "answerable": False, "type": "statement", "related_article": "b.md"},
+    ]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    said, when, unanswerable = load_questions(path)
+    assert (said.kind, when.kind, unanswerable.kind) == ("said", "when", "said")
+    assert unanswerable.answerable is False and unanswerable.article == "b.md"  # split with the article it nears
+    hit = [passage("/a/a.md", "حشد الطاقات")]
+    figures = report([
+        judge(said, Answer("q", "حشد الطاقات [1]", False, hit), 10),
+        judge(unanswerable, Answer("q", "لا أعرف", True, hit), 10),
+        judge(said, Answer("q", "لا أعرف", True, []), 10, removed=True),
+    ])
+    assert figures["all"]["questions"] == 1 and figures["all"]["answer_hit"] == 1.0
+    assert figures["all"]["abstention_unanswerable"] == 1.0 and figures["all"]["abstention_removed"] == 1.0
+    assert figures["ar:said"]["questions"] == 1 and "en:said" in figures

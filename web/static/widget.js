@@ -213,7 +213,7 @@
         return bubble;
       }
       const sources = this.sources(answer);
-      const quoted = [...answer.citations.map((c) => c.text), ...answer.passages.filter((p) => sources.items.has(p.n)).map((p) => p.title)];
+      const quoted = [...answer.citations.map((c) => c.text), ...answer.passages.filter((p) => sources.items.has(p.n)).flatMap((p) => [p.title, p.outlet || ""])];
       for (const part of answer.answer.split(/(\[\d+\])/)) {
         const n = /^\[(\d+)\]$/.exec(part);
         const target = n && sources.items.get(Number(n[1]));
@@ -246,13 +246,15 @@
       for (const n of numbers) {
         const passage = answer.passages.find((p) => p.n === n);
         if (!passage) continue;
-        const byline = [passage.author, passage.published].filter(Boolean).join(" · ");
+        // The outlet heads an untitled article's citation and joins the byline of a titled one.
+        const name = passage.title || passage.outlet || "";
+        const byline = [passage.title ? passage.outlet : "", passage.author, passage.published].filter(Boolean).join(" · ");
         const quote = el("blockquote", { dir: "auto" });
         for (const text of spans.get(n) || [passage.text.slice(0, 280)]) quote.append(el("mark", {}, text), " ");
         const url = webAddress(passage.url || "");
         const item = el(
           "details", { "data-n": String(n) },
-          el("summary", { dir: "auto" }, el("span", { class: "n" }, String(n)), passage.title, " ",
+          el("summary", { dir: "auto" }, el("span", { class: "n" }, String(n)), name, " ",
             byline ? el("span", { class: "byline" }, ...isolated(byline, [])) : null),
           quote,
           url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, words.link) : null,
@@ -271,7 +273,9 @@
         citations: (answer.citations || []).map(({ n, text }) => ({ n, text })),
         passages: answer.passages
           .filter((p) => cited.has(p.n) || !cited.size)
-          .map(({ n, title, author, published, url, text }) => ({ n, title, author, published, url, text: cited.size ? "" : text.slice(0, 280) })),
+          .map(({ n, title, outlet, author, published, url, text }) => ({
+            n, title, outlet, author, published, url, text: cited.size ? "" : text.slice(0, 280),
+          })),
       };
     }
 

@@ -1,0 +1,134 @@
+"""What the answer scorer knows about each unit (sentence or clause window) of the passages an answer is read
+from: only what the pipeline already has (similarities, ranks, shared terms weighted by their rarity in the store,
+names and aliases, the question's kind, reported speech, language crossing, position, length)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis import ALIAS_PREFIX, NAME_KEY_PREFIX, guess_language, languages_differ, normalize, terms
+from records import Passage, Sentence
+from vectorstore.store import ChunkStore
+
+# The best few passages are read for the answer, and re-ranked by it; lower ones rarely hold it.
+PASSAGES_READ = 5
+
+_QUESTION_KINDS = {
+    "said": re.compile(
+        r"(ماذا|ما الذي|ما|مما|الي ماذا|بماذا|عن ماذا)\s+(قال|صرح|اكد|اعلن|ذكر|دعا|دعت|طالب|حذر|اعتبر|اوضح|اضاف|وصف|نفي)"
+        r"|\b(says?|said|tell|told|stated?|claim(ed|s)?|call(ed|s)? (for|on)|warn(ed|s)?|announced?|demand(ed|s)?"
+        r"|describe[ds]?|den(y|ied|ies)|urged?|express(ed|es)?|accused?|stress(ed|es)?)\b",
+        re.I,
+    ),
+    "when": re.compile(r"\bمتي\b|في (اي|اى) (عام|سنه|تاريخ|يوم|شهر|قرن)|\bwhen\b|what (year|date|day)|which (year|day)", re.I),
+    "count": re.compile(r"\bكم\b|how (many|much|long|old)|\bnumber of\b", re.I),
+}
+_MONTHS = (
+    "يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|شباط|اذار|نيسان|ايار|حزيران|"
+    "تموز|اب|ايلول|تشرين|جانفي|فيفري|افريل|ماي|جوان|جويليه|اوت|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_FITS = {
+    "said": re.compile(
+        r"\b[وف]?(قال|قالت|اكد|اكدت|صرح|صرحت|اعلن|اعلنت|اشار|اشارت|اضاف|اضافت|دعا|دعت|طالب|طالبت|حذر|حذرت|اعتبر|اعتبرت|"
+        r"اوضح|اوضحت|شدد|شددت|لفت|لفتت|نفي|نفت|بحسب|وفقا|وفق|مؤكدا|مشيرا|معتبرا|مضيفا|موضحا|داعيا|محذرا|مطالبا|"
+        r"said|says|told|according|added|stated|warned|called|urged|announced)\b"
+    ),
+    "when": re.compile(rf"\b\d{{3,4}}\b|\b({_MONTHS})\b|\b(عام|سنه|القرن|century|امس|اليوم|الماضي|الفارط)\b"),
+    "count": re.compile(r"\d|\b(الف|الاف|مليون|ملايين|مليار|مئه|مائه|عشر\w*|ثلاث\w*|اربع\w*|خمس\w*|thousand|million|billion|hundred)\b"),
+}
+
+FEATURES = (
+    "similarity", "similarity_gap", "similarity_rank", "best_similarity", "crosses_language", "similarity_if_crossing",
+    "passage_similarity", "passage_rank", "top_passage_similarity",
+    "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing", "names_asked", "names_in_unit", "names_in_passage",
+    "rarest_name_missing",
+    "kind_said", "kind_when", "kind_count", "fits_said", "fits_when", "fits_count", "said_and_speech_with_content",
+    "log_chars", "position",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit that may answer, the number of the passage it is in (from 1), and what the scorer knows of it."""
+
+    sentence: Sentence
+    n: int
+    features: np.ndarray
+
+
+def question_type(question: str) -> str | None:
+    """'said', 'when' or 'count' when the question asks for one of those, else None."""
+    normalized = normalize(question)
+    return next((kind for kind, pattern in _QUESTION_KINDS.items() if pattern.search(normalized)), None)
+
+
+def fits(kind: str | None, text: str) -> bool:
+    """Whether a text has what a question of this kind asks for (reported speech, a date, a number)."""
+    return bool(kind and _FITS[kind].search(normalize(text)))
+
+
+def _speech_with_content(text: str) -> bool:
+    """Reported speech that goes on after its verb: a statement, not the attribution alone."""
+    found = _FITS["said"].search(normalized := normalize(text))
+    return bool(found) and len(normalized) - found.end() > 25
+
+
+class FeatureMaker:
+    """Turns the units of the top passages into feature rows, the same way at training and at answer time."""
+
+    def __init__(self, store: ChunkStore):
+        self.store = store
+
+    def _rarity(self, wanted: set[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of each term in this store: a rare name weighs more than a common word."""
+        total = len(self.store.lexical)
+        counts = self.store.lexical.document_frequencies(sorted(wanted))
+        return {term: math.log(1 + (total - counts[term] + 0.5) / (counts[term] + 0.5)) for term in wanted}
+
+    def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
+        """Every unit of the top passages with its feature row, in passage then text order."""
+        read = passages[:PASSAGES_READ]
+        units = self.store.sentences([p.chunk.id for p in read], vector)
+        if not units:
+            return []
+        language = guess_language(question)
+        kind = question_type(question)
+        asked = set(terms(question))
+        names = {t for t in asked if t.startswith((NAME_KEY_PREFIX, ALIAS_PREFIX))}
+        rarity = self._rarity(asked)
+        rarest = math.log(1 + (len(self.store.lexical) + 0.5) / 0.5)  # a term no chunk holds
+        asked_weight = sum(rarity.values()) or 1.0
+        names_weight = sum(rarity[t] for t in names) or 1.0
+        passage_terms = {p.chunk.id: set(terms(p.chunk.searchable_text)) for p in read}
+        number = {p.chunk.id: n for n, p in enumerate(read, start=1)}
+        similarities = np.array([similarity for _, similarity in units])
+        best = float(similarities.max())
+        ranks = (-similarities).argsort().argsort() + 1
+        held_terms = [set(terms(unit.text)) for unit, _ in units]
+        shares = [sum(rarity[t] for t in asked & held) / asked_weight for held in held_terms]
+        most_shared = max(shares)
+        rows = []
+        for (unit, similarity), rank, held, shared in zip(units, ranks, held_terms, shares):
+            passage = read[number[unit.chunk_id] - 1]
+            # A unit's own language: Arabic articles quote English posts, which an English question matches easily.
+            crosses = float(languages_differ(guess_language(unit.text) or passage.chunk.lang, language))
+            missing = names - passage_terms[unit.chunk_id]
+            rows.append(Candidate(unit, number[unit.chunk_id], np.array([
+                similarity, best - similarity, math.log(rank), best, crosses, similarity * crosses,
+                passage.score, number[unit.chunk_id], read[0].score,
+                shared, most_shared - shared, shared * crosses, float(bool(names)),
+                sum(rarity[t] for t in names & held) / names_weight,
+                sum(rarity[t] for t in names & passage_terms[unit.chunk_id]) / names_weight,
+                max((rarity[t] for t in missing), default=0.0) / rarest,
+                kind == "said", kind == "when", kind == "count",
+                (kind == "said") * fits("said", unit.text), (kind == "when") * fits("when", unit.text),
+                (kind == "count") * fits("count", unit.text),
+                (kind == "said") * _speech_with_content(unit.text),
+                math.log(len(unit.text) + 1), min(unit.start / 1000, 5.0),
+            ], dtype=np.float64)))
+        return rows

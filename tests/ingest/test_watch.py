@@ -1,0 +1,42 @@
+"""The watcher's pieces that need no feed: durations, the feeds file, and how long a failing feed waits."""
+
+import pytest
+
+from errors import InputError
+from ingest.watch import BACKOFF_CAP_SECONDS, Watcher, parse_duration, read_feeds_file
+
+
+@pytest.mark.parametrize("text, seconds", [("90", 90), ("30s", 30), ("10m", 600), ("1.5h", 5400)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "ten minutes", "0m", "-5s", "5d"])
+def test_bad_durations_are_one_error(text):
+    with pytest.raises(InputError, match="is not a duration like 30s, 10m or 1h"):
+        parse_duration(text)
+
+
+def test_feeds_file_skips_comments_and_repeats(tmp_path):
+    path = tmp_path / "feeds.txt"
+    path.write_text("# news\n\nhttps://a.example/rss\n  https://b.example/atom  \nhttps://a.example/rss\n", encoding="utf-8")
+    assert read_feeds_file(path) == ["https://a.example/rss", "https://b.example/atom"]
+
+
+@pytest.mark.parametrize("content, message", [("# nothing\n", "no feed URL in the file"), (b"\xff\xfe\x00", "cannot read")])
+def test_bad_feeds_files(tmp_path, content, message):
+    path = tmp_path / "feeds.txt"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(InputError, match=message):
+        read_feeds_file(path)
+    with pytest.raises(InputError, match="cannot read the feeds file"):
+        read_feeds_file(tmp_path / "missing.txt")
+
+
+def test_a_failing_feed_waits_twice_as_long_each_time_up_to_the_cap(web_settings):
+    watcher = Watcher(["https://a.example/rss"], 600, web_settings, store=None)
+    waits = []
+    for failures in range(8):
+        watcher.failures["https://a.example/rss"] = failures
+        waits.append(watcher.delay("https://a.example/rss"))
+    assert waits == [600, 1200, 2400, 4800, 9600, 19200, BACKOFF_CAP_SECONDS, BACKOFF_CAP_SECONDS]

@@ -1,0 +1,96 @@
+"""The learned answer scorer: the shipped file, bad files, and training it with the article-level split."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from errors import ConfigError
+from rag.eval import load_dataset
+from rag.features import FEATURES
+from rag.scorer import SHIPPED, AnswerScorer
+from tests.cli import run
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def test_the_shipped_scorer_loads_and_gives_probabilities():
+    scorer = AnswerScorer.load(SHIPPED)
+    probabilities = scorer.probabilities(np.tile(scorer.mean, (3, 1)))
+    assert probabilities.shape == (3,) and np.all((0 < probabilities) & (probabilities < 1))
+    assert 0 < scorer.threshold < 1
+    saved = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert saved["features"] == list(FEATURES) and saved["trained_on"]["split"] == "train"
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("", "is not usable: Expecting value"),
+    ("{not json", "is not usable"),
+    ('{"format": "sanad-answer-scorer/1", "features": ["similarity"]}', "trained on other features"),
+    ('["a list"]', "is not usable"),
+])
+def test_a_bad_scorer_file_is_a_one_line_error_naming_it(tmp_path, content, problem):
+    path = tmp_path / "scorer.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem) as raised:
+        AnswerScorer.load(path)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_missing_scorer_file_stops_the_command_with_one_line(settings, tmp_path):
+    missing = tmp_path / "nowhere.json"
+    result = run(["rag", "ask", "متى؟"], settings, SANAD_ANSWER_MODEL=str(missing))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot read the answer scorer {missing}:") and result.stderr.count("\n") == 1
+
+
+def small_dataset(root: Path) -> Path:
+    """Six articles of our own; questions about five of them (the train part of the split) and one (test)."""
+    dataset = root / "set"
+    (dataset / "articles").mkdir(parents=True)
+    for folder in ("crosslingual", "news"):
+        for article in (FIXTURES / folder).glob("*.md"):
+            shutil.copy(article, dataset / "articles")
+    questions = [
+        ("من فاز ببطولة الشطرنج؟", ["جود الحسيني"], "chess-final.md"),
+        ("Who won the chess championship?", ["جود الحسيني"], "chess-final.md"),
+        ("كم مدرسة ستزور الفرق الطبية؟", ["ألفاً وخمسمئة مدرسة"], "vaccine-campaign.md"),
+        ("How many schools will the vaccination teams visit?", ["ألفاً وخمسمئة مدرسة"], "vaccine-campaign.md"),
+        ("كم طناً ينتج الهكتار؟", ["أربعة أطنان"], "wheat-harvest.md"),
+        ("How much wheat does a hectare produce?", ["أربعة أطنان"], "wheat-harvest.md"),
+        ("لماذا أغلق الجسر القديم؟", ["تشققات"], "bridge-closure.md"),
+        ("Why was the old bridge closed?", ["تشققات"], "bridge-closure.md"),
+        ("كم مركبا سمحت الوزارة لها بالصيد؟", ["لمئتين وأربعين مركبا"], "fishing-season.md"),
+        ("What did Youssef al-Qasim say about the boats?", ["لمئتين وأربعين مركبا"], "fishing-season.md"),
+        ("ماذا قالت فيدوروفا عن الممر؟", ["سيبقى مفتوحا اثنتي عشرة ساعة"], "relief-corridor.md"),
+    ]
+    lines = [{"id": f"q{i}", "question": q, "answers": a, "article": art} for i, (q, a, art) in enumerate(questions)]
+    lines += [
+        {"id": "u1", "question": "What did the president of France say about fishing?", "answers": [], "article": None,
+         "answerable": False, "related_article": "fishing-season.md"},
+        {"id": "u2", "question": "ما سعر الخبز في الوادي؟", "answers": [], "article": None, "answerable": False,
+         "related_article": "bridge-closure.md"},
+    ]
+    (dataset / "questions.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    return dataset
+
+
+def test_training_writes_a_scorer_that_eval_uses_on_the_unseen_part(settings, tmp_path):
+    dataset = small_dataset(tmp_path)
+    train = {q.id for q in load_dataset(dataset, split="train")}
+    test = {q.id for q in load_dataset(dataset, split="test")}
+    assert not train & test and test == {"q10"}  # relief-corridor.md is in the test part, the rest in train
+    out = tmp_path / "scorer.json"
+    result = run(["rag", "train", str(dataset), "--db-root", str(tmp_path / "stores"), "--removed", "4",
+                  "--out", str(out)], settings)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["datasets"]["set"]["questions"] == 10 + 2 + 4 and record["rows"] > 50
+    scorer = AnswerScorer.load(out)
+    assert 0 < scorer.threshold < 1
+    evaluated = run(["rag", "eval", str(dataset), "--db", str(tmp_path / "stores" / "set"), "--split", "test",
+                     "--removed", "0", "--json"], settings, SANAD_ANSWER_MODEL=str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["all"]["questions"] == 1
