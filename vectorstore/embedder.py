@@ -16,7 +16,7 @@ from errors import ConfigError, ModelError, SanadError
 from settings import BUNDLED_MODEL, Settings
 
 # Backends whose vectors may share a store: torch and ONNX fp32 agree to a cosine of 1 - 1e-7 (so a store built
-# by one answers the other's queries unchanged), int8 weights move vectors by about 0.015 (bench/README.md).
+# by one answers the other's queries unchanged), int8 weights move vectors by about 0.004 (bench/README.md).
 VECTOR_KIND = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
 
 

@@ -23,7 +23,7 @@ from vectorstore.embedder import Embedder, pick_device
 from vectorstore.store import ChunkStore
 
 BACKENDS = ["torch", "onnx", "onnx-int8"]
-# Measured on these texts: onnx 0.9999999 at worst; int8 (per channel) 0.99 at worst, 0.996 on average.
+# The bars. Measured on 450 news-ar sentences and questions: onnx 0.9999999, int8 0.993 at worst.
 FLOOR = {"onnx": 0.9999, "onnx-int8": 0.97}
 
 
