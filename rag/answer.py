@@ -15,6 +15,7 @@ from rag.scorer import AnswerScorer
 from records import Answer, Citation, Passage
 from vectorstore.store import ChunkStore
 
+
 class ExtractiveAnswerer:
     """Quotes the unit of the top passages most likely to hold the answer, or refuses when none is likely."""
 
