@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         0.1, ge=0, le=1, description="Share of the BM25 weight a chunk keeps when its language is not the question's."
     )
     embed_batch_size: int = Field(32, ge=1, le=1024, description="Texts the model embeds at once.")
+    # torch and onnx give equal vectors (cosine 1 - 1e-7) and may share a store; onnx-int8's differ (bench/README.md).
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field("onnx", description="What runs the embedding model.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs; auto: CUDA when present.")
     # Fetching pages, feeds and sitemaps (ingest/fetch.py).
     user_agent: str = Field(
         "Sanad/0.1 (news question answering; set SANAD_USER_AGENT to name your site and a contact)",

@@ -39,7 +39,8 @@ def main() -> None:
         settings = base.model_copy(update={"data_dir": Path(scratch), "model_dir": base.bundled_model_path.parent})
         started = time.perf_counter()
         embedder = Embedder(settings)
-        print(f"model load: {time.perf_counter() - started:.2f}s ({settings.embedding_model}, dim {embedder.dim})")
+        print(f"model load: {time.perf_counter() - started:.2f}s ({settings.embedding_model}, dim {embedder.dim}, "
+              f"{embedder.backend} on {embedder.device})")
 
         read = read_paths([args.articles])
         chunker = Chunker(embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)

