@@ -23,17 +23,21 @@ class ExtractiveAnswerer:
         self.features = FeatureMaker(store)
         self.scorer = scorer
 
-    def answer(self, question: str, vector: np.ndarray, passages: list[Passage]) -> Answer:
+    def answer(self, question: str, vector: np.ndarray, passages: list[Passage], rerank: bool = True) -> Answer:
         """An answer that quotes its evidence with [n], or a refusal that still lists the closest passages.
 
-        The passages read are put in the order of their most probable unit: the scorer, which sees names,
-        rare terms and reported speech, re-ranks what fusion found."""
+        With `rerank`, the passages read are put in the order of their most probable unit: the scorer, which
+        sees names, rare terms and reported speech, re-ranks what fusion found. A follow-up's passages were found
+        with the subject it borrows, which the follow-up alone cannot judge: they keep their order."""
         language = guess_language(question)
         candidates = self.features.candidates(question, vector, passages)
         if not candidates:
             return Answer(question, in_language(_ABSTAIN, language), True, passages)
         probabilities = self.scorer.probabilities(np.array([c.features for c in candidates]))
-        passages, numbers = _reranked(passages, candidates, probabilities)
+        if rerank:
+            passages, numbers = _reranked(passages, candidates, probabilities)
+        else:
+            numbers = {n: n for n in range(1, len(passages) + 1)}
         best = int(probabilities.argmax())
         confidence = float(probabilities[best])
         if confidence < self.scorer.threshold:

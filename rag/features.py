@@ -39,14 +39,17 @@ _FITS = {
         r"said|says|told|according|added|stated|warned|called|urged|announced)\b"
     ),
     "when": re.compile(rf"\b\d{{3,4}}\b|\b({_MONTHS})\b|\b(عام|سنه|القرن|century|امس|اليوم|الماضي|الفارط)\b"),
-    "count": re.compile(r"\d|\b(الف|الاف|مليون|ملايين|مليار|مئه|مائه|عشر\w*|ثلاث\w*|اربع\w*|خمس\w*|thousand|million|billion|hundred)\b"),
+    "count": re.compile(
+        r"\d|\b(الف|الاف|مليون|ملايين|مليار|مئه|مائه|مئتين|مئتان|عشر\w*|ثلاث\w*|اربع\w*|خمس\w*|سته?|ستين|سبعه?|سبعين"
+        r"|ثماني?ه?|ثمانين|تسعه?|تسعين|اثنان|اثنين|اثنتي|اثنتان|thousand|million|billion|hundred)\b"
+    ),
 }
 
 FEATURES = (
     "similarity", "similarity_gap", "similarity_rank", "best_similarity", "crosses_language", "similarity_if_crossing",
     "passage_similarity", "passage_rank", "top_passage_similarity",
     "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing", "names_asked", "names_in_unit", "names_in_passage",
-    "rarest_name_missing",
+    "rarest_name_missing", "names_unknown_to_store",
     "kind_said", "kind_when", "kind_count", "fits_said", "fits_when", "fits_count", "said_and_speech_with_content",
     "log_chars", "position",
 )
@@ -104,6 +107,8 @@ class FeatureMaker:
         rarest = math.log(1 + (len(self.store.lexical) + 0.5) / 0.5)  # a term no chunk holds
         asked_weight = sum(rarity.values()) or 1.0
         names_weight = sum(rarity[t] for t in names) or 1.0
+        # A name no chunk holds: the question is about someone or something the store has never seen.
+        unknown = sum(rarity[t] for t in names if rarity[t] >= rarest) / names_weight
         passage_terms = {p.chunk.id: set(terms(p.chunk.searchable_text)) for p in read}
         number = {p.chunk.id: n for n, p in enumerate(read, start=1)}
         similarities = np.array([similarity for _, similarity in units])
@@ -124,7 +129,7 @@ class FeatureMaker:
                 shared, most_shared - shared, shared * crosses, float(bool(names)),
                 sum(rarity[t] for t in names & held) / names_weight,
                 sum(rarity[t] for t in names & passage_terms[unit.chunk_id]) / names_weight,
-                max((rarity[t] for t in missing), default=0.0) / rarest,
+                max((rarity[t] for t in missing), default=0.0) / rarest, unknown,
                 kind == "said", kind == "when", kind == "count",
                 (kind == "said") * fits("said", unit.text), (kind == "when") * fits("when", unit.text),
                 (kind == "count") * fits("count", unit.text),

@@ -78,7 +78,7 @@ class AskPipeline:
                 else:
                     yield {"event": "delta", "text": piece}
         else:
-            answer = self.answerer.answer(asked, vectors[0], passages)
+            answer = self.answerer.answer(asked, vectors[0], passages, rerank=asked == query)
             for piece in _pieces(answer):
                 yield {"event": "delta", "text": piece}
         answer.question = question
