@@ -50,7 +50,8 @@ class ExtractiveAnswerer:
             # Quote a statement with its speaker: a unit that begins where the attribution's statement begins
             # («… إن» / a quote) takes the attribution too.
             start = passage.chunk.start + statement_start(passage.chunk.text, start - passage.chunk.start)
-        citation = Citation(n, passage.chunk.id, passage.chunk.article_id, start, end, passage_text(passage, start, end))
+        quoted = passage_text(passage, start, end)
+        citation = Citation(n, passage.chunk.id, passage.chunk.article_id, start, end, quoted)
         text = attribution(passage, language) + f"{citation.text} [{citation.n}]"
         return Answer(question, text, False, passages, [citation], confidence)
 

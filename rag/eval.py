@@ -252,7 +252,9 @@ def dataset_store(
         yield store, used, {Path(source).name: source for source in store.sources()}
 
 
-def asked(questions: list[EvalQuestion], sources: dict[str, str], removed: int) -> list[tuple[EvalQuestion, Filters | None]]:
+def asked(
+    questions: list[EvalQuestion], sources: dict[str, str], removed: int
+) -> list[tuple[EvalQuestion, Filters | None]]:
     """Every question as it is, then a fixed sample of `removed` answerable ones with their gold article filtered
     out of every search, as if it had never been ingested."""
     answerable = [q for q in questions if q.answerable]

@@ -48,8 +48,8 @@ _FITS = {
 FEATURES = (
     "similarity", "similarity_gap", "similarity_rank", "best_similarity", "crosses_language", "similarity_if_crossing",
     "passage_similarity", "passage_rank", "top_passage_similarity",
-    "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing", "names_asked", "names_in_unit", "names_in_passage",
-    "rarest_name_missing", "names_unknown_to_store",
+    "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing",
+    "names_asked", "names_in_unit", "names_in_passage", "rarest_name_missing", "names_unknown_to_store",
     "kind_said", "kind_when", "kind_count", "fits_said", "fits_when", "fits_count", "said_and_speech_with_content",
     "log_chars", "position",
 )

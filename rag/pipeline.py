@@ -33,12 +33,14 @@ class AskPipeline:
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> AskPipeline:
         """Open the store described by `settings`, loading the model unless one is given."""
-        return cls.over(ChunkStore(settings, embedder or Embedder(settings)), settings)
+        scorer = AnswerScorer.load(settings.answer_model or SHIPPED_SCORER)  # a bad file fails before the model loads
+        return cls.over(ChunkStore(settings, embedder or Embedder(settings)), settings, scorer)
 
     @classmethod
-    def over(cls, store: ChunkStore, settings: Settings) -> AskPipeline:
-        """The pipeline over an open store."""
-        extractive = ExtractiveAnswerer(store, AnswerScorer.load(settings.answer_model or SHIPPED_SCORER))
+    def over(cls, store: ChunkStore, settings: Settings, scorer: AnswerScorer | None = None) -> AskPipeline:
+        """The pipeline over an open store, with the scorer the settings name unless one is given."""
+        scorer = scorer or AnswerScorer.load(settings.answer_model or SHIPPED_SCORER)
+        extractive = ExtractiveAnswerer(store, scorer)
         llm = LLMAnswerer(settings, extractive, CitationVerifier(store, settings)) if settings.llm_base_url else None
         return cls(Retriever(store, settings), extractive, llm)
 

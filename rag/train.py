@@ -53,7 +53,8 @@ class TrainingSet:
         labels = np.concatenate([q.labels for q in self.questions])
         groups = np.concatenate([[q.group] * len(q.rows) for q in self.questions])
         sizes = {d: sum(len(q.rows) for q in self.questions if q.dataset == d) for d in self.datasets}
-        weights = np.concatenate([[len(labels) / (len(sizes) * sizes[q.dataset])] * len(q.rows) for q in self.questions])
+        share = {dataset: len(labels) / (len(sizes) * size) for dataset, size in sizes.items()}
+        weights = np.concatenate([[share[q.dataset]] * len(q.rows) for q in self.questions])
         return rows, labels, groups, weights
 
     @property
