@@ -98,7 +98,7 @@ def _clauses(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
     speech += [m.end() for m in _SPEECH_THEN_THAT.finditer(text, start, end)]
     cuts = sorted({cut for cut in marks + speech if start < cut < end and outside_quotes(cut)})
     spans = _cut(text, start, end, cuts)
-    opens_statement = {_trimmed(text, cut, end)[0] for cut in speech if cut in cuts and _trimmed(text, cut, end)}
+    opens_statement = {span[0] for cut in speech if cut in cuts and (span := _trimmed(text, cut, end))}
     return [(a, b, following[0] in opens_statement) for (a, b), following in zip(spans, [*spans[1:], (end, end)])]
 
 

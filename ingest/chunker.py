@@ -9,12 +9,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analysis import sentence_spans, split_spans
+from analysis import CLAUSE_END, sentence_spans, split_spans
 from records import Article, Chunk
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
-# Inside an over-long sentence, prefer clause marks: Arabic comma and semicolon, and their Latin cousins.
-_CLAUSE_END = re.compile(r"[،؛;:,]+(?=\s)")
 
 TokenCounter = Callable[[list[str]], list[int]]
 
@@ -57,7 +55,8 @@ class Chunker:
 
     def _cut_long(self, text: str, start: int, end: int, paragraph: int) -> list[_Span]:
         pieces = []
-        for clause_start, clause_end in split_spans(text, start, end, _CLAUSE_END):
+        # Inside an over-long sentence, prefer clause marks (analysis.CLAUSE_END), then cut between words.
+        for clause_start, clause_end in split_spans(text, start, end, CLAUSE_END):
             words = [(clause_start + s, clause_start + e) for s, e in _words(text, clause_start, clause_end)]
             pieces.extend(words if self.count_tokens([text[clause_start:clause_end]])[0] > self.max_tokens
                           else [(clause_start, clause_end)])

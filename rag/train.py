@@ -13,7 +13,7 @@ in every dataset. The test part of the split is never read here; `rag eval --spl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -127,8 +127,7 @@ def train(training: TrainingSet) -> tuple[AnswerScorer, dict]:
         thresholds.append(float(np.quantile(answerable, REFUSAL_BUDGET)))
     threshold = min(thresholds)
     rows, labels, _, weights = training.arrays()
-    fitted = _fit(rows, labels, weights)
-    scorer = AnswerScorer(fitted.mean, fitted.scale, fitted.weights, fitted.intercept, threshold)
+    scorer = replace(_fit(rows, labels, weights), threshold=threshold)
     record = {"split": "train", "refusal_budget": REFUSAL_BUDGET, "rows": int(len(rows)), "datasets": {}}
     for dataset in training.datasets:
         mine = [(b, q) for b, q in zip(bests, training.questions) if q.dataset == dataset]
