@@ -167,10 +167,7 @@ class ChunkStore:
         self._reopening = threading.Lock()
         # Read before Chroma is opened: anything committed after it makes the next use reopen.
         self._seen = self.lexical.revision()
-        # Under the writer lock: two processes opening a new embedded store at once both set up Chroma's files,
-        # and one of them failed (seen when two ingests started together).
-        with self._writer.held():
-            self._chroma = _Chroma(settings, embedder)
+        self._chroma = _Chroma(settings, embedder)
         self.max_batch = self._chroma.client.get_max_batch_size()  # the most records Chroma takes in one call
         self._catch_up()
 
