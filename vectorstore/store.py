@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from urllib.parse import urlparse
 
 import numpy as np
@@ -141,10 +141,15 @@ class _Chroma:
     """One opening of Chroma: the client, the two collections, and how many calls are using them."""
 
     def __init__(self, settings: Settings, embedder: Embedder):
-        self.client, self._system = _client(settings)
-        self.chunks = _collection(self.client, settings.collection, embedder)
-        # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
-        self.sentences = _collection(self.client, f"{settings.collection}_sentences", embedder)
+        # An embedded Chroma sets up a new folder's tables and collections without a lock of its own: two processes
+        # opening a new store at once failed ("table collections already exists"). Opening is short and takes a
+        # lock of its own, so it never waits for a write.
+        opening = WriterLock(settings.data_dir / "chroma-open.lock").held() if not settings.chroma_url else nullcontext()
+        with opening:
+            self.client, self._system = _client(settings)
+            self.chunks = _collection(self.client, settings.collection, embedder)
+            # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
+            self.sentences = _collection(self.client, f"{settings.collection}_sentences", embedder)
         self.users = 0
         self.retired = False
 

@@ -48,13 +48,18 @@ def store_state(settings) -> dict[str, tuple]:
     plus what Chroma holds for articles outside the ledger."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
+    from chromadb.errors import NotFoundError
+
+    def held_by(client, name: str) -> Counter:
+        try:
+            records = client.get_collection(name).get(include=["metadatas"])["metadatas"]
+        except NotFoundError:  # killed while the store was being set up
+            return Counter()
+        return Counter(m["article_id"] for m in records)
 
     client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False))
     try:
-        held = {
-            name: Counter(m["article_id"] for m in client.get_collection(name).get(include=["metadatas"])["metadatas"])
-            for name in (settings.collection, f"{settings.collection}_sentences")
-        }
+        held = {name: held_by(client, name) for name in (settings.collection, f"{settings.collection}_sentences")}
     finally:
         client.close()
     lexical = dict(_rows(settings, "SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
