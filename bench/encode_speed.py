@@ -1,7 +1,7 @@
 """Raw encode speed of the embedding backends side by side, in one run, on the same sentences.
 
     python bench/encode_speed.py [ARTICLES_DIR] [--sentences N] [--backends torch,onnx,onnx-int8]
-                                 [--batch-sizes 32] [--rounds 1] [--threads 2]
+                                 [--batch-sizes 32] [--rounds 1] [--threads 2] [--questions QUESTIONS.jsonl]
 
 Each backend embeds the same N sentences (as passages) after a warm-up, taking turns with the others for
 `--rounds` rounds; the figures are the best round's tokens per second, the speed-up over the first backend
@@ -12,6 +12,7 @@ load printed beside them. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis import sentence_spans  # noqa: E402
 from ingest.readers import read_paths  # noqa: E402
+from rag.eval import percentile  # noqa: E402
 from settings import load_settings  # noqa: E402
 from vectorstore import onnx_backend  # noqa: E402
 from vectorstore.embedder import Embedder  # noqa: E402
@@ -45,6 +47,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="time each backend this many times, keep the best")
     parser.add_argument("--threads", type=int, default=onnx_backend.INTRA_OP_THREADS,
                         help="torch's threads and ONNX Runtime's intra-op threads")
+    parser.add_argument("--questions", type=Path,
+                        help="a questions.jsonl: also time its first 200 questions embedded one at a time, as asking does")
     args = parser.parse_args()
 
     import torch
@@ -77,7 +81,28 @@ def main() -> None:
               f"{tokens / seconds[backend, size]:7.0f} tokens/s ({seconds[backend, size]:5.1f}s)  "
               f"{seconds[runs[0]] / seconds[backend, size]:4.2f}x  "
               f"cosine mean {cosines.mean():.4f} min {cosines.min():.4f}")
+    if args.questions:
+        time_questions(args.questions, {backend: embedders[backend, size] for backend, size in runs}, args.rounds)
     print(f"load: {os.getloadavg()[0]:.2f} (1-minute average) at the end")
+
+
+def time_questions(path: Path, embedders: dict[str, Embedder], rounds: int) -> None:
+    """One question per call, as an answer embeds it: latency, not throughput, is what a reader feels."""
+    questions = [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = questions[:200]
+    for embedder in embedders.values():
+        for question in questions[:20]:  # warm-up
+            embedder.embed_queries([question])
+    best = {backend: [float("inf")] * len(questions) for backend in embedders}
+    for _ in range(rounds):
+        for backend, embedder in embedders.items():
+            for n, question in enumerate(questions):
+                started = time.perf_counter()
+                embedder.embed_queries([question])
+                best[backend][n] = min(best[backend][n], (time.perf_counter() - started) * 1000)
+    for backend, milliseconds in best.items():
+        print(f"{backend:10} one question at a time ({len(questions)}): "
+              f"p50 {percentile(milliseconds, 0.5):5.1f} ms, p95 {percentile(milliseconds, 0.95):5.1f} ms")
 
 
 if __name__ == "__main__":
