@@ -2,7 +2,7 @@
 source and [n], or a refusal.
 
 Each unit gets one calibrated probability of holding the answer from the learned scorer (rag/scorer.py, over
-rag/features.py); the most probable one is quoted, and when none reaches the scorer's threshold Sanad refuses.
+rag/features.py); the most probable one is quoted, and when it is under the scorer's threshold Sanad refuses.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class ExtractiveAnswerer:
             numbers = {n: n for n in range(1, len(passages) + 1)}
         best = int(probabilities.argmax())
         confidence = float(probabilities[best])
-        if confidence < self.scorer.threshold:
+        if confidence < self.scorer.threshold_for(candidates[best].features):
             return Answer(question, in_language(_ABSTAIN, language), True, passages, confidence=confidence)
         chosen = candidates[best]
         n = numbers[chosen.n]

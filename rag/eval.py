@@ -37,7 +37,7 @@ SPLITS = ("all", "train", "test")
 # The article-level split: an article (and every question about it, in either language) is in the test part when
 # its name hashes there. Training (`rag train`) sees only the train part; figures to report come from the test part.
 _TEST_SHARE = 3  # of 10
-_SAMPLE_SEED = 20261130  # the same unanswerable sample every run, so figures compare
+SAMPLE_SEED = 20261130  # the same samples every run, so figures compare
 _EDGE_PUNCTUATION = " ،؛,.:;!?؟()[]{}\"'«»-–—"
 
 
@@ -258,7 +258,7 @@ def asked(
     """Every question as it is, then a fixed sample of `removed` answerable ones with their gold article filtered
     out of every search, as if it had never been ingested."""
     answerable = [q for q in questions if q.answerable]
-    sample = random.Random(_SAMPLE_SEED).sample(answerable, min(removed, len(answerable)))
+    sample = random.Random(SAMPLE_SEED).sample(answerable, min(removed, len(answerable)))
     return [(q, None) for q in questions] + [
         (q, Filters(exclude_sources=(sources.get(q.article, q.article),))) for q in sample
     ]
