@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT, free_port, running
 from tests.ingest.conftest import QUICK_FETCHES
-from tests.ingest.site import Site, page, rss2
+from tests.ingest.site import Site, page, rss2, slow
 from tests.web.conftest import request
 
 FERRY = {
@@ -45,6 +45,14 @@ MARKET_QUESTION = "How often will the shuttle bus run to the night market?"
 QUICK_ENV = {f"SANAD_{name.upper()}": str(value) for name, value in QUICK_FETCHES.items()}
 
 
+@pytest.fixture
+def site():
+    """A news site on a free local port; each test adds its feed and pages."""
+    served = Site()
+    yield served
+    served.close()
+
+
 def _environment(settings, feeds) -> dict[str, str]:
     return {
         **os.environ, **QUICK_ENV, "SANAD_MODEL_DIR": str(settings.model_dir), "SANAD_FEEDS": str(feeds),
@@ -63,8 +71,7 @@ def _seconds_until_cited(url: str, question: str, article: str, seconds: float) 
     raise AssertionError(f"no answer cited {article} within {seconds}s: {reply.status} {reply.body[:300]!r}")
 
 
-def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(settings, tmp_path):
-    site = Site()
+def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(site, settings, tmp_path):
     ferry = site.add("/ar/ferry", page(FERRY))
     good = site.add("/rss.xml", rss2(site.base, [("ferry", ferry, FERRY["title"])]))
     gone = f"{site.base}/gone.xml"
@@ -80,7 +87,8 @@ def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(settings
             print(f"first item answered {_seconds_until_cited(url, FERRY_QUESTION, ferry, 30):.1f}s after start-up")
 
             market = site.add("/en/market", page(MARKET, lang="en"))
-            site.add("/rss.xml", rss2(site.base, [("market", market, MARKET["title"]), ("ferry", ferry, FERRY["title"])]))
+            items = [("market", market, MARKET["title"]), ("ferry", ferry, FERRY["title"])]
+            site.add("/rss.xml", rss2(site.base, items))
             print(f"new item answered {_seconds_until_cited(url, MARKET_QUESTION, market, 30):.1f}s after it was added")
 
             health = request(f"{url}/api/health").json()
@@ -97,7 +105,6 @@ def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(settings
             assert app.wait(20) == 0
             print(f"stopped {time.monotonic() - started:.1f}s after SIGTERM")
     finally:
-        site.close()
         print(log.read_text()[-3000:])  # shown when the test failed
     lines = log.read_text().splitlines()
     assert "polling 3 feeds every 1s" in lines and "feed poller stopped" in lines
@@ -107,11 +114,45 @@ def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(settings
     assert "Traceback" not in log.read_text()
 
 
+def test_sigterm_during_a_poll_leaves_the_item_for_the_next_start(site, settings, tmp_path):
+    ferry = f"{site.base}/ar/ferry"
+    site.routes["/ar/ferry"] = slow(3, page(FERRY))
+    site.add("/rss.xml", rss2(site.base, [("ferry", ferry, FERRY["title"])]))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{site.base}/rss.xml\n", encoding="utf-8")
+    environment = {**_environment(settings, feeds), "SANAD_FETCH_READ_TIMEOUT": "10"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "app.py", "--db", str(settings.data_dir), "--port", str(port)]
+    logs = [tmp_path / "stopped.log", tmp_path / "restarted.log"]
+    try:
+        with running(command, f"{url}/api/health", 180, logs[0], cwd=ROOT, env=environment) as app:
+            deadline = time.monotonic() + 30
+            while not site.hits.get("/ar/ferry") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            app.send_signal(signal.SIGTERM)  # while the page is on its way
+            assert app.wait(20) == 0
+        stopped = logs[0].read_text().splitlines()
+        # The page came after the stop request: it is left, not stored, and the feed is not marked as read.
+        assert f"{site.base}/rss.xml: 1 items, 1 new, 0 stored, 0 failed" in stopped[-2]
+        assert stopped[-1] == "feed poller stopped"
+
+        site.add("/ar/ferry", page(FERRY))
+        with running(command, f"{url}/api/health", 180, logs[1], cwd=ROOT, env=environment):
+            _seconds_until_cited(url, FERRY_QUESTION, ferry, 30)
+        assert f"{site.base}/rss.xml: 1 items, 1 new, 1 stored, 0 failed" in logs[1].read_text()
+    finally:
+        for log in logs:
+            print(log.read_text()[-3000:] if log.exists() else "")  # shown when the test failed
+    assert not any("Traceback" in log.read_text() for log in logs)
+
+
 @pytest.mark.parametrize("feeds_file, every, message", [
     (None, "1s", "{feeds}: cannot read the feeds file"),
     ("# our feeds, none yet\n", "1s", "{feeds}: no feed URL in the file"),
     ("https://news.example/rss\nnews.example/rss\n", "1s", "{feeds}:2: news.example/rss: not a web address"),
-    ("https://news.example/rss\n", "often", "invalid setting feeds_every (SANAD_FEEDS_EVERY): Value error, 'often' is not a duration"),
+    ("https://news.example/rss\n", "often",
+     "invalid setting feeds_every (SANAD_FEEDS_EVERY): Value error, 'often' is not a duration"),
 ])
 def test_a_bad_feeds_setting_is_one_line_and_exit_code_2(settings, tmp_path, feeds_file, every, message):
     feeds = tmp_path / "feeds.txt"
