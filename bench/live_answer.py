@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rag.eval import percentile  # noqa: E402
+from tests.conftest import ROOT, free_port, running  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 TOWNS = [
     "وادي السنابل", "تل الزيتون", "عين الغزلان", "رأس الحمراء", "بئر الريحان", "كفر اللوز", "جسر العقيق",
     "سهل الخزامى", "قصر الندى", "مرج الياسمين", "برج القمر", "نبع الفيروز", "دير الصنوبر", "خربة السوسن",
@@ -89,21 +88,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         db = (args.db or Path(scratch) / "data").resolve()
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
-        app = subprocess.Popen(
-            [sys.executable, "app.py", "--db", str(db), "--port", str(port)], cwd=ROOT,
-            env={**os.environ, "SANAD_RATE_LIMIT_PER_MINUTE": "100000"}, stdout=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(f"{base}/api/health", timeout=1).close()
-                    break
-                except OSError:
-                    time.sleep(0.5)
+        command = [sys.executable, "app.py", "--db", str(db), "--port", str(port)]
+        environment = {**os.environ, "SANAD_RATE_LIMIT_PER_MINUTE": "100000"}
+        with running(command, f"{base}/api/health", 300, Path(scratch) / "app.log", cwd=ROOT, env=environment):
             run = uuid.uuid4().hex[:8]  # new ids each run, so a reused --db never finds the article stored
             load_before = os.getloadavg()
             ingest_seconds, first, asked = ingest_then_answer(base, db, Path(scratch), 0, run)
@@ -111,9 +100,6 @@ def main() -> None:
                   f"{asked} (ingest itself {ingest_seconds:.1f}s)")
             timings = [ingest_then_answer(base, db, Path(scratch), n, run) for n in range(1, args.articles + 1)]
             load_after = os.getloadavg()
-        finally:
-            app.terminate()
-            app.wait(60)
     ingests, waits, asks = zip(*timings)
     print(f"{len(waits)} articles: from ingest returning to an answer citing the new article: "
           f"p50 {percentile(waits, 0.5):.2f}s, max {max(waits):.2f}s; the first question cited it "
