@@ -38,3 +38,19 @@ def test_a_failing_feed_waits_twice_as_long_each_time_up_to_the_cap(web_settings
     watcher = Watcher(["https://a.example/rss"], 600, web_settings, store=None)
     waits = [watcher.delay(failures) for failures in range(8)]
     assert waits == [600, 1200, 2400, 4800, 9600, 19200, BACKOFF_CAP_SECONDS, BACKOFF_CAP_SECONDS]
+
+
+def test_a_feed_that_breaks_a_parser_backs_off_and_is_reported(web_settings, monkeypatch):
+    def broken(feed, *_):
+        raise KeyError("entries")
+
+    monkeypatch.setattr("ingest.watch.poll_feed", broken)
+    said, warned = [], []
+    watcher = Watcher(["https://a.example/rss"], 60, web_settings, store=None, say=said.append, warn=warned.append)
+    for _ in range(2):
+        watcher.poll("https://a.example/rss", fetcher=None, state=None)
+    assert warned == ["error: https://a.example/rss: KeyError: 'entries'"] * 2
+    assert said[-1] == "https://a.example/rss: failed (2 in a row), next try in 240s"
+    [feed] = watcher.report()
+    assert feed["url"] == "https://a.example/rss" and feed["result"] == said[-1] and feed["failures"] == 2
+    assert feed["errors"] == ("https://a.example/rss: KeyError: 'entries'",) and 239 < feed["next_poll_in"] <= 240
