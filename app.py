@@ -1,10 +1,14 @@
 """`python app.py [--db DIR] [--host H] [--port P]`: Sanad's chat (/), REST API (/api), API docs (/api/docs) and
-embeddable widget (/widget.js, demo at /widget-demo) in one FastAPI process, with the model loaded once."""
+embeddable widget (/widget.js, demo at /widget-demo) in one FastAPI process, with the model loaded once, and
+with SANAD_FEEDS the feed poller running while the app does."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from errors import SanadError
@@ -26,9 +30,16 @@ def create_app(settings: Settings, embedder=None):
 
     sanad = Sanad(settings, embedder)
     limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    @asynccontextmanager
+    async def polling(app: FastAPI):
+        sanad.start_polling()
+        yield
+        await asyncio.to_thread(sanad.stop_polling)
+
     app = FastAPI(
         title="Sanad API", summary="Cited answers from news articles.", version="1.0",
-        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=polling,
     )
     install_error_handlers(app)
     app.include_router(api_router(sanad, limiter))
@@ -61,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     print(f"Sanad is at http://{settings.host}:{settings.port}/  (API docs: /api/docs, widget demo: /widget-demo)")
+    # uvicorn shuts down on Ctrl+C or SIGTERM, then raises the signal again for the handler it found: with
+    # Python's own, SIGTERM would kill the process after a clean shutdown. A stop asked for is a clean exit.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: None)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 

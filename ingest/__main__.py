@@ -89,23 +89,23 @@ def watch(argv: list[str]) -> int:
     """Poll the feeds in a file until Ctrl+C or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m ingest watch", description="Poll feeds and ingest new items.")
     parser.add_argument("feeds_file", type=Path, nargs="?", help="feed URLs, one a line (default: SANAD_FEEDS)")
-    parser.add_argument("--every", default="10m", help="how often to poll each feed: 30s, 10m, 1h (default 10m)")
+    parser.add_argument("--every", help="how often to poll each feed: 30s, 10m, 1h (default: SANAD_FEEDS_EVERY or 10m)")
     parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(data_dir=args.db, feeds=args.feeds_file)
+        settings = load_settings(data_dir=args.db, feeds=args.feeds_file, feeds_every=args.every)
         if settings.feeds is None:
             raise InputError("watch", "name a feeds file (or set SANAD_FEEDS)")
-        from ingest.watch import Watcher, parse_duration, read_feeds_file
+        from ingest.watch import Watcher, read_feeds_file
 
-        watcher = Watcher(read_feeds_file(settings.feeds), parse_duration(args.every), settings, _store(settings))
+        watcher = Watcher(read_feeds_file(settings.feeds), settings.feeds_every, settings, _store(settings))
     except SanadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # Stop between articles: the handlers only ask; the article being written is finished first.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: watcher.stop.set())
-    print(f"watching {len(watcher.feeds)} feeds every {args.every}; Ctrl+C stops", flush=True)
+    print(f"watching {len(watcher.feeds)} feeds every {watcher.every:g}s; Ctrl+C stops", flush=True)
     watcher.run()
     print("stopped", flush=True)
     return 0

@@ -1,17 +1,19 @@
-"""`python -m ingest watch FEEDS_FILE --every 10m`: poll every feed in turn, ingest new items, one line per poll
-per feed; a failing feed waits longer each time (doubling, capped) while the others go on; a stop request
-(Ctrl+C, SIGTERM) ends the watch between articles."""
+"""`python -m ingest watch FEEDS_FILE --every 10m`, and the app's poller when SANAD_FEEDS is set: poll every
+feed in turn, ingest new items, one line per poll per feed; a failing feed waits longer each time (doubling,
+capped) while the others go on; a stop request (Ctrl+C, SIGTERM, the app shutting down) ends the watch between
+articles."""
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
-from errors import InputError
+from errors import InputError, SanadError
 from ingest.feeds import poll_feed
 from ingest.fetch import Fetcher, check_url, url_lines
 from ingest.pipeline import IngestReport
@@ -21,15 +23,6 @@ from vectorstore.store import ChunkStore
 
 # However long a feed has failed, it is tried again at least this often (or every poll, if polls are rarer).
 BACKOFF_CAP_SECONDS = 6 * 3600
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in "90", "30s", "10m" or "2h"; an InputError otherwise."""
-    found = _DURATION.match(text)
-    if not found or float(found.group(1)) <= 0:
-        raise InputError("--every", f"{text!r} is not a duration like 30s, 10m or 1h")
-    return float(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
 
 
 def read_feeds_file(path: Path) -> list[str]:
@@ -45,6 +38,16 @@ def read_feeds_file(path: Path) -> list[str]:
     return list(dict.fromkeys(feeds))
 
 
+@dataclass(frozen=True)
+class FeedStatus:
+    """How one feed's last poll went, as /api/health shows it."""
+
+    last_poll: str = ""  # UTC, ISO 8601; empty until the first poll ends
+    result: str = ""  # the line the poll printed
+    errors: tuple[str, ...] = ()  # the feed's failure, or its items' failures
+    failures: int = 0  # polls failed in a row
+
+
 class Watcher:
     """Polls feeds until stopped; `say` gets one line per poll per feed, `warn` one line per failure."""
 
@@ -54,12 +57,20 @@ class Watcher:
         self.feeds, self.every, self.settings, self.store = feeds, every, settings, store
         self.say, self.warn = say, warn
         self.stop = threading.Event()
-        self.failures = {feed: 0 for feed in feeds}
+        self.status = {feed: FeedStatus() for feed in feeds}
         self.due = {feed: 0.0 for feed in feeds}
 
-    def delay(self, feed: str) -> float:
-        """Seconds until the feed's next poll: the interval, doubled for each failure in a row, capped."""
-        return min(self.every * 2 ** self.failures[feed], max(self.every, BACKOFF_CAP_SECONDS))
+    def delay(self, failures: int) -> float:
+        """Seconds until a feed's next poll: the interval, doubled for each failure in a row, capped."""
+        return min(self.every * 2**failures, max(self.every, BACKOFF_CAP_SECONDS))
+
+    def report(self) -> list[dict]:
+        """Each feed's last poll and the seconds to its next one."""
+        now = time.monotonic()
+        return [
+            {"url": feed, **asdict(self.status[feed]), "next_poll_in": round(max(self.due[feed] - now, 0.0), 1)}
+            for feed in self.feeds
+        ]
 
     def run(self) -> None:
         """Poll each feed when it is due, until `stop` is set."""
@@ -83,13 +94,21 @@ class Watcher:
         report = IngestReport()
         try:
             poll = poll_feed(feed, fetcher, state, self.settings, self.store, report, self.stop)
-        except InputError as error:
-            self.failures[feed] += 1
-            self.warn(f"error: {error}")
-            self.say(f"{feed}: failed ({self.failures[feed]} in a row), next try in {self.delay(feed):.0f}s")
+        except Exception as error:  # beyond our own errors, a feed or page no parser foresaw must not end the watch
+            problem = str(error) if isinstance(error, SanadError) else f"{feed}: {type(error).__name__}: {error}"
+            failures = self.status[feed].failures + 1
+            self.warn(f"error: {problem}")
+            line = f"{feed}: failed ({failures} in a row), next try in {self.delay(failures):.0f}s"
+            status = FeedStatus(_now(), line, (problem,), failures)
         else:
-            self.failures[feed] = 0
             for error in report.errors:
                 self.warn(f"error: {error}")
-            self.say(poll.line(len(report.errors), time.monotonic() - started))
-        self.due[feed] = time.monotonic() + self.delay(feed)
+            line = poll.line(len(report.errors), time.monotonic() - started)
+            status = FeedStatus(_now(), line, tuple(map(str, report.errors)))
+        self.status[feed] = status
+        self.say(line)
+        self.due[feed] = time.monotonic() + self.delay(status.failures)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,15 +1,18 @@
 """Sanad as the web app uses it: the model and the store opened once and shared by the chat, the API and the
-widget. Questions are answered in parallel, and never wait for writes (ingest over HTTP): articles are embedded
+widget, and with SANAD_FEEDS the feed poller of `ingest watch` in a thread, writing to the same store. Questions
+are answered in parallel, and never wait for writes (ingest over HTTP or from feeds): articles are embedded
 outside any lock, and the store serializes only its own short writes, which readers do not wait for."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from itertools import zip_longest
 
 from errors import StoreError
 from ingest.chunker import Chunker
 from ingest.pipeline import IngestReport, ingest_articles
+from ingest.watch import Watcher, read_feeds_file
 from rag.answer import in_language
 from rag.conversation import Turn
 from rag.pipeline import AskPipeline
@@ -20,6 +23,9 @@ from vectorstore.embedder import Embedder
 # Example questions drawn from the articles, by their language; others get the English one.
 _EXAMPLE_TEMPLATES = {"ar": "ماذا جاء في «{title}»؟", "en": "What does “{title}” report?"}
 _EXAMPLES = 4
+# On shutdown the poller finishes the articles it is writing (a batch of at most 16, ingest/remote.py); past this
+# wait the process exits without it, and the store's write order still leaves each article whole or unseen.
+_POLLER_STOP_SECONDS = 30
 
 
 class Sanad:
@@ -27,11 +33,28 @@ class Sanad:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
+        feeds = read_feeds_file(settings.feeds) if settings.feeds else []  # a bad file fails before the model loads
         self.pipeline = AskPipeline.open(settings, embedder)
         self.store = self.pipeline.retriever.store
         self._chunker = Chunker(
             self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
         )
+        self.watcher = Watcher(feeds, settings.feeds_every, settings, self.store) if feeds else None
+        self._poller = threading.Thread(target=self.watcher.run, name="feeds", daemon=True) if feeds else None
+
+    def start_polling(self) -> None:
+        """Start polling SANAD_FEEDS in the background, if it names a file."""
+        if self._poller:
+            print(f"polling {len(self.watcher.feeds)} feeds every {self.watcher.every:g}s", flush=True)
+            self._poller.start()
+
+    def stop_polling(self) -> None:
+        """Ask the poller to stop between articles, and wait for the ones it is writing."""
+        if self._poller and self._poller.is_alive():
+            self.watcher.stop.set()
+            self._poller.join(_POLLER_STOP_SECONDS)
+            stopped = not self._poller.is_alive()
+            print("feed poller stopped" if stopped else "feed poller still writing; leaving it unfinished", flush=True)
 
     def stream(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
@@ -74,13 +97,19 @@ class Sanad:
         ]
 
     def health(self) -> dict:
-        """What /api/health reports: up, how many chunks, which model, whether a language model writes."""
-        return {
+        """What /api/health reports: up, how many chunks, which model, whether a language model writes, and with
+        SANAD_FEEDS how each feed's last poll went."""
+        health = {
             "status": "ok",
             "chunks": self.store.count(),
             "model": self.store.embedder.name,
             "llm": bool(self.settings.llm_base_url),
         }
+        if self.watcher:
+            health["feeds"] = {
+                "polling": self._poller.is_alive(), "every_seconds": self.watcher.every, "feeds": self.watcher.report()
+            }
+        return health
 
     def add(self, articles: list[Article]) -> IngestReport:
         """Store new and changed articles; unchanged ones are counted and left."""

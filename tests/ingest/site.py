@@ -153,7 +153,7 @@ class Site:
         return Handler
 
 
-def slow(seconds: float):
+def slow(seconds: float, body: str = "<html><body><p>late</p></body></html>"):
     """A route that sends its headers, then waits before sending the body."""
     def respond(handler):
         handler.send_response(200)
@@ -162,7 +162,7 @@ def slow(seconds: float):
         handler.wfile.flush()
         time.sleep(seconds)
         try:
-            handler.wfile.write(b"<html><body><p>late</p></body></html>")
+            handler.wfile.write(body.encode("utf-8"))
         except OSError:
             pass
     return respond
