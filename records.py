@@ -133,6 +133,7 @@ class Filters:
     outlets: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     exclude_sources: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()  # one article, when a question is asked on that article's page
 
     def __post_init__(self):
         for bound in (self.published_from, self.published_to):
@@ -147,7 +148,7 @@ class Filters:
                 found.append(("published_day", operator, day_number(bound)))
         for name, values in (
             ("source", self.sources), ("author", self.authors), ("lang", self.langs),
-            ("outlet", self.outlets), ("section", self.sections),
+            ("outlet", self.outlets), ("section", self.sections), ("article_id", self.article_ids),
         ):
             if values:
                 found.append((name, "$in", list(values)))
