@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from analysis import words
+from records import Answer
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -130,6 +132,11 @@ class AlternateSources:
             return {}
         with closing(db):
             return _alternates(db, list(dict.fromkeys(article_ids)))
+
+    def attach(self, answer: Answer) -> None:
+        """Give each of the answer's passages the alternate URLs of its article."""
+        found = self.of([p.chunk.article_id for p in answer.passages])
+        answer.passages = [replace(p, alternates=tuple(found.get(p.chunk.article_id, ()))) for p in answer.passages]
 
     def article_of(self, url: str) -> str | None:
         """The id of the stored article that `url` is a copy of, if it is one."""

@@ -4,7 +4,7 @@ outside any lock, and the store serializes only its own short writes, which read
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import zip_longest
 from urllib.parse import urldefrag
@@ -12,7 +12,6 @@ from urllib.parse import urldefrag
 from analysis import guess_language
 from errors import StoreError
 from ingest.chunker import Chunker
-from ingest.duplicates import AlternateSources
 from ingest.pipeline import IngestReport, ingest_articles
 from rag.answer import in_language
 from rag.conversation import Turn
@@ -43,7 +42,6 @@ class Sanad:
         self.settings = settings
         self.pipeline = AskPipeline.open(settings, embedder)
         self.store = self.pipeline.retriever.store
-        self.alternates = AlternateSources(settings.data_dir)
         self._chunker = Chunker(
             self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
         )
@@ -52,18 +50,17 @@ class Sanad:
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
         article_url: str = "",
     ) -> Iterator[dict]:
-        """The pipeline's events for one question (see AskPipeline.stream), each passage with its alternate URLs;
-        with `article_url`, answered from that article first (see `_on_article`). An empty store is a StoreError."""
+        """The pipeline's events for one question (see AskPipeline.stream); with `article_url`, answered from that
+        article first (see `_on_article`). An empty store is a StoreError."""
         if not self.store.count():
             raise StoreError(
                 "no articles yet: add some with `python -m ingest PATH` or send them to POST /api/articles"
             )
         k = k or self.settings.top_k
         if article_url:
-            events = self._on_article(question, k, filters, history, article_url)
+            yield from self._on_article(question, k, filters, history, article_url)
         else:
-            events = self.pipeline.stream(question, k, filters, history)
-        yield from self._with_alternates(events)
+            yield from self.pipeline.stream(question, k, filters, history)
 
     def _on_article(
         self, question: str, k: int, filters: Filters | None, history: list[Turn] | None, article_url: str
@@ -91,16 +88,6 @@ class Sanad:
                 event["answer"].notes.append(note)
             yield event
 
-    def _with_alternates(self, events: Iterable[dict]) -> Iterator[dict]:
-        for event in events:
-            if event["event"] == "answer":
-                answer = event["answer"]
-                found = self.alternates.of([p.chunk.article_id for p in answer.passages])
-                answer.passages = [
-                    replace(p, alternates=tuple(found.get(p.chunk.article_id, ()))) for p in answer.passages
-                ]
-            yield event
-
     def ask(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
         article_url: str = "",
@@ -113,7 +100,7 @@ class Sanad:
         """The stored article (its first chunk) at `url`: its own URL, or a copy's kept as an alternate source."""
         url = urldefrag(url.strip()).url
         found = self.store.article_at(url)
-        if found is None and (original := self.alternates.article_of(url)):
+        if found is None and (original := self.pipeline.alternates.article_of(url)):
             found = self.store.article_at(original)
         return found
 

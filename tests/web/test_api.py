@@ -379,6 +379,9 @@ def test_sources_name_the_other_sites_that_ran_the_story(start_app, wire_store):
     assert not answer["abstained"] and "eight dinars" in answer["answer"]
     assert answer["passages"][0]["url"] == wire_store.story_url
     assert answer["passages"][0]["alternates"] == [wire_store.copy_url]
+    cli = run(["rag", "ask", "--json", question["question"]], wire_store.settings)  # the same JSON
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["passages"][0]["alternates"] == [wire_store.copy_url]
     # A copy's address finds the article it copies: the widget on the copy's page asks about the stored story.
     found = request(f"{url}/api/articles/at?url={quote(wire_store.copy_url, safe='')}").json()
     assert found["url"] == wire_store.story_url
