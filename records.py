@@ -133,6 +133,7 @@ class Filters:
     outlets: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     exclude_sources: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()  # one article, when a question is asked on that article's page
 
     def __post_init__(self):
         for bound in (self.published_from, self.published_to):
@@ -147,7 +148,7 @@ class Filters:
                 found.append(("published_day", operator, day_number(bound)))
         for name, values in (
             ("source", self.sources), ("author", self.authors), ("lang", self.langs),
-            ("outlet", self.outlets), ("section", self.sections),
+            ("outlet", self.outlets), ("section", self.sections), ("article_id", self.article_ids),
         ):
             if values:
                 found.append((name, "$in", list(values)))
@@ -170,6 +171,7 @@ class Passage:
 
     chunk: Chunk
     score: float
+    alternates: tuple[str, ...] = ()  # other URLs of the same story (near-duplicates not stored again)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class Answer:
     mode: str = "extractive"  # or "llm": written by a language model and verified
     notes: list[str] = field(default_factory=list)  # what the user should know: removed sentences, fallbacks
     cited: list[int] = field(default_factory=list)  # for "llm" answers: the passage numbers the text cites
+    from_article: str = ""  # the id of the one article the answer was limited to; "" for the whole store
 
     def to_json(self, question_id: str | int | None = None) -> dict:
         """The stable JSON shape of `rag ask --json`; passages are numbered from 1, best first."""
@@ -208,6 +211,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "mode": self.mode,
             "notes": self.notes,
+            "from_article": self.from_article,
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {
@@ -225,6 +229,7 @@ class Answer:
                     "score": round(p.score, 4),
                     "chunk_id": p.chunk.id,
                     "article_id": p.chunk.article_id,
+                    "alternates": list(p.alternates),
                 }
                 for n, p in enumerate(self.passages, start=1)
             ],

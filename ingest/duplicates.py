@@ -5,11 +5,14 @@ one SQLite file under the data directory so that every run sees what earlier run
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from analysis import words
+from records import Answer
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -21,6 +24,7 @@ SCHEME = "affine32"  # datasketch's hashing scheme, named so that stored signatu
 # stays three times above what distinct articles share (0 of 18,915 pairs). 5-word shingles separate as well but
 # score copies lower (1st percentile 0.18), where MinHash's estimate is noisier.
 THRESHOLD = 0.2
+FILE = "near-duplicates.sqlite3"  # under the data directory
 
 
 def shingles(text: str) -> set[str]:
@@ -45,7 +49,7 @@ class NearDuplicates:
         from datasketch import MinHash, MinHashLSH
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(data_dir / "near-duplicates.sqlite3", timeout=30, check_same_thread=False)
+        self.db = sqlite3.connect(data_dir / FILE, timeout=30, check_same_thread=False)
         self.db.executescript(
             "create table if not exists signatures (article_id text primary key, hashvalues blob not null);"
             "create table if not exists alternates (url text primary key, article_id text not null);"
@@ -96,5 +100,48 @@ class NearDuplicates:
 
     def alternates(self, article_id: str) -> list[str]:
         """The other URLs of a stored article."""
-        rows = self.db.execute("select url from alternates where article_id = ? order by url", (article_id,))
-        return [url for (url,) in rows]
+        return _alternates(self.db, [article_id]).get(article_id, [])
+
+
+def _alternates(db: sqlite3.Connection, article_ids: list[str]) -> dict[str, list[str]]:
+    rows = db.execute(
+        f"select article_id, url from alternates where article_id in ({','.join('?' * len(article_ids))}) order by url",
+        article_ids,
+    )
+    found: dict[str, list[str]] = {}
+    for article_id, url in rows:
+        found.setdefault(article_id, []).append(url)
+    return found
+
+
+class AlternateSources:
+    """What answers need of the near-duplicates file, read without loading its signatures (the app is a reader:
+    ingest writes the file, maybe in another process, and each call here sees what it last committed)."""
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / FILE
+
+    def _read(self) -> sqlite3.Connection | None:
+        if not self.path.exists():
+            return None  # nothing was ever ingested from the web
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+
+    def of(self, article_ids: list[str]) -> dict[str, list[str]]:
+        """The alternate URLs of each of these articles that has some."""
+        if not article_ids or (db := self._read()) is None:
+            return {}
+        with closing(db):
+            return _alternates(db, list(dict.fromkeys(article_ids)))
+
+    def attach(self, answer: Answer) -> None:
+        """Give each of the answer's passages the alternate URLs of its article."""
+        found = self.of([p.chunk.article_id for p in answer.passages])
+        answer.passages = [replace(p, alternates=tuple(found.get(p.chunk.article_id, ()))) for p in answer.passages]
+
+    def article_of(self, url: str) -> str | None:
+        """The id of the stored article that `url` is a copy of, if it is one."""
+        if (db := self._read()) is None:
+            return None
+        with closing(db):
+            row = db.execute("select article_id from alternates where url = ?", (url,)).fetchone()
+        return row[0] if row else None

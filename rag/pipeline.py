@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from errors import InputError
+from ingest.duplicates import AlternateSources
 from rag.answer import ExtractiveAnswerer
 from rag.conversation import Turn, retrieval_query
 from rag.llm import LLMAnswerer
@@ -28,6 +29,7 @@ class AskPipeline:
 
     retriever: Retriever
     answerer: ExtractiveAnswerer
+    alternates: AlternateSources  # other URLs of the cited stories, kept by URL ingest
     llm: LLMAnswerer | None = None
 
     @classmethod
@@ -42,7 +44,7 @@ class AskPipeline:
         scorer = scorer or AnswerScorer.load(settings.answer_model or SHIPPED_SCORER)
         extractive = ExtractiveAnswerer(store, scorer)
         llm = LLMAnswerer(settings, extractive, CitationVerifier(store, settings)) if settings.llm_base_url else None
-        return cls(Retriever(store, settings), extractive, llm)
+        return cls(Retriever(store, settings), extractive, AlternateSources(settings.data_dir), llm)
 
     def ask(
         self, question: str, k: int, filters: Filters | None = None, history: list[Turn] | None = None
@@ -84,6 +86,7 @@ class AskPipeline:
             for piece in _pieces(answer):
                 yield {"event": "delta", "text": piece}
         answer.question = question
+        self.alternates.attach(answer)
         yield {"event": "answer", "answer": answer}
 
 

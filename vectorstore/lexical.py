@@ -38,6 +38,7 @@ _BATCH = 500
 # Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does); a
 # field a chunk does not carry is stored as "".
 _FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
+_FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
 
 _SCHEMA = """
@@ -270,7 +271,7 @@ class LexicalIndex:
             return []
         conditions, values = ["terms MATCH ?"], [" OR ".join(_quoted(t) for t in query_terms)]
         for name, operator, value in filters.conditions() if filters else []:
-            if name not in _FILTER_COLUMNS:
+            if name not in _FILTERABLE:
                 raise ValueError(f"no filter on {name!r}")
             if operator in _OPERATORS:
                 conditions.append(f"c.{name} {_OPERATORS[operator]} ?")

@@ -344,6 +344,15 @@ class ChunkStore:
             found = {c.id: c for c in self._get(chroma, first_ids)} if first_ids else {}
         return total, [found[i] for i in first_ids if i in found]
 
+    def article_at(self, url: str) -> Chunk | None:
+        """The first chunk of a stored article whose URL is `url` (or whose id is: pages are named by their URL)."""
+        first_at_url = {"$and": [{"index": 0}, {"$or": [{"url": url}, {"article_id": url}]}]}
+        with self._using() as chroma:
+            got = chroma.chunks.get(where=first_at_url, include=["documents", "metadatas"])
+        found = [Chunk.from_store(*row) for row in zip(got["ids"], got["documents"], got["metadatas"])]
+        complete = self.lexical.complete([c.id for c in found])
+        return min((c for c in found if c.id in complete), key=lambda c: c.article_id, default=None)
+
     def versions(self, article_ids) -> dict[str, tuple[str, set[str]]]:
         """For each stored article among `article_ids`: the fingerprint it was stored with and its chunk ids."""
         return self.lexical.versions(article_ids)

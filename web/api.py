@@ -7,18 +7,19 @@ from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from errors import SanadError, StoreError
 from ingest.readers import read_record
 from rag.conversation import Turn
 from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
-from records import Filters, day_number
+from records import Chunk, Filters, day_number
 from web.guards import AdminGuard, ApiPaths, QuestionGuard, RateLimiter
 from web.service import Sanad
 
@@ -26,6 +27,19 @@ MAX_HISTORY_TURNS = 20
 MAX_ARTICLES_PER_REQUEST = 500
 # Paging past a billion articles means a mistake; bounded, a huge offset is a 422 rather than an overflow.
 MAX_OFFSET = 1_000_000_000
+MAX_URL_CHARS = 2_000
+_ARTICLE_FIELDS = ("title", "source", "author", "published", "url", "lang")
+
+
+def _page_address(value: str) -> str:
+    """An absolute http(s) address with a host: what a page's canonical URL is."""
+    value = value.strip()
+    if urlsplit(value).scheme.lower() not in ("http", "https") or not urlsplit(value).hostname:
+        raise ValueError("must be a page's address, starting with http:// or https://")
+    return value
+
+
+PageAddress = Annotated[str, Field(max_length=MAX_URL_CHARS), AfterValidator(_page_address)]
 
 
 class _Strict(BaseModel):
@@ -57,6 +71,10 @@ class AskIn(_Strict):
     k: int | None = Field(None, ge=1, le=MAX_K, description="Passages to return; default SANAD_TOP_K.")
     history: list[TurnIn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     filters: FiltersIn | None = None
+    article_url: PageAddress | None = Field(None, description=(
+        "The page the question is asked on: answered from that stored article first, and from all of them "
+        "when it does not answer; `from_article` and a note say which."
+    ))
 
 
 class ArticleIn(_Strict):
@@ -110,6 +128,10 @@ def _filters(given: FiltersIn | None) -> Filters | None:
     )
 
 
+def _article(first: Chunk) -> dict:
+    return {"id": first.article_id, **{name: getattr(first, name) for name in _ARTICLE_FIELDS}}
+
+
 def _history(given: list[TurnIn]) -> list[Turn]:
     return [Turn(t.question, t.answer, t.source_title) for t in given]
 
@@ -157,7 +179,9 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
     @router.post("/ask", dependencies=[ask_guard], summary="Answer a question, with citations")
     def ask(body: AskIn) -> dict:
         """The answer in the JSON shape of `python -m rag ask --json`."""
-        return sanad.ask(body.question, body.k, _filters(body.filters), _history(body.history)).to_json()
+        return sanad.ask(
+            body.question, body.k, _filters(body.filters), _history(body.history), body.article_url or ""
+        ).to_json()
 
     @router.post(
         "/ask/stream", dependencies=[ask_guard], summary="Answer a question as Server-Sent Events",
@@ -168,7 +192,9 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
         )}},
     )
     def ask_stream(body: AskIn) -> StreamingResponse:
-        events = sanad.stream(body.question, body.k, _filters(body.filters), _history(body.history))
+        events = sanad.stream(
+            body.question, body.k, _filters(body.filters), _history(body.history), body.article_url or ""
+        )
         # The first event is computed before the response starts, so a bad question is still a 4xx.
         first = next(events)
 
@@ -196,11 +222,16 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1, le=100)] = 20
     ) -> dict:
         total, firsts = sanad.articles(offset, limit)
-        fields = ("title", "source", "author", "published", "url", "lang")
-        return {
-            "total": total, "offset": offset, "limit": limit,
-            "articles": [{"id": c.article_id, **{name: getattr(c, name) for name in fields}} for c in firsts],
-        }
+        return {"total": total, "offset": offset, "limit": limit, "articles": [_article(c) for c in firsts]}
+
+    @router.get("/articles/at", summary="The stored article at a page's URL")
+    def article_at(url: Annotated[PageAddress, Query()]) -> dict:
+        """The article whose URL (or a near-duplicate copy's) is `url`, as /api/articles lists it; 404 if none.
+        The widget asks this on an article's page."""
+        found = sanad.article_at(url)
+        if found is None:
+            raise HTTPException(404, f"no stored article at {url}")
+        return _article(found)
 
     @router.post("/articles", dependencies=[admin], summary="Add or update articles (admin token)")
     def add_articles(body: ArticlesIn) -> dict:

@@ -12,13 +12,15 @@ from records import Answer, Passage
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOST = re.compile(r"https?://([^/?#]+)", re.I)  # what a link to another copy of a story is named by
 _LABELS = {
     "ar": {
         "sources": "المصادر", "closest": "أقرب المقاطع (لا تجيب عن السؤال)", "open": "افتح المصدر", "note": "ملاحظة",
+        "also": "منشور أيضاً في:",
     },
     "en": {
         "sources": "Sources", "closest": "Closest passages (they do not answer the question)",
-        "open": "Open the source", "note": "Note",
+        "open": "Open the source", "note": "Note", "also": "Also published at:",
     },
 }
 
@@ -52,6 +54,21 @@ def _isolated(text: str, pieces: list[str]) -> str:
 def web_address(url: str) -> str | None:
     """The URL when it is an http(s) address, the only kind a citation links to."""
     return url if re.match(r"https?://[^\s<>\"']+$", url.strip(), re.I) else None
+
+
+def _link(url: str, text: str, css: str) -> str:
+    """A link that opens outside the chat; `url` must have passed `web_address`."""
+    return (
+        f'<a class="{css}" href="{html.escape(url, quote=True)}" target="_blank" '
+        f'rel="noopener noreferrer nofollow">{text}</a>'
+    )
+
+
+def _alternates(urls: tuple[str, ...], labels: dict) -> str:
+    """The other sites that ran the story, each a link named by its host."""
+    hosts = [(url, _HOST.match(url.strip()).group(1)) for url in filter(web_address, urls)]
+    links = [_link(url, html.escape(host), "sanad-alternate") for url, host in hosts]
+    return f'<div class="sanad-also" dir="auto">{labels["also"]} {" ".join(links)}</div>' if links else ""
 
 
 def _source_id(turn: int, n: int) -> str:
@@ -89,18 +106,15 @@ def _source(turn: int, n: int, passage: Passage, spans: list[tuple[int, int]], l
     name, outlet = (chunk.title, chunk.outlet) if chunk.title else (chunk.outlet, "")
     byline = " · ".join(_text(part) for part in (outlet, chunk.author, chunk.published) if part)
     url = web_address(chunk.url)
-    link = (
-        f'<a class="sanad-link" href="{html.escape(url, quote=True)}" target="_blank" '
-        f'rel="noopener noreferrer nofollow">{labels["open"]} ↗</a>'
-        if url else f'<span class="sanad-origin">{html.escape(chunk.source)}</span>'
-    )
+    origin = f'<span class="sanad-origin">{html.escape(chunk.source)}</span>'
+    link = _link(url, f'{labels["open"]} ↗', "sanad-link") if url else origin
     return (
         f'<details class="sanad-source" id="{_source_id(turn, n)}">'
         f'<summary><span class="sanad-n">{n}</span>'
         f'<span class="sanad-title" dir="auto">{html.escape(name)}</span>'
         f'<span class="sanad-byline" dir="auto">{byline}</span></summary>'
         f'<div class="sanad-context" dir="{direction(chunk.text)}">{_context(passage, spans)}</div>'
-        f'<div class="sanad-meta">{link}</div></details>'
+        f'<div class="sanad-meta">{link}{_alternates(passage.alternates, labels)}</div></details>'
     )
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import zip_longest
+from urllib.parse import urldefrag
 
+from analysis import guess_language
 from errors import StoreError
 from ingest.chunker import Chunker
 from ingest.pipeline import IngestReport, ingest_articles
@@ -26,6 +29,16 @@ _EXAMPLES = 4
 # On shutdown the poller finishes the articles it is writing (a batch of at most 16, ingest/remote.py); past this
 # wait the process exits without it, and the store's write order still leaves each article whole or unseen.
 _POLLER_STOP_SECONDS = 30
+# What an answer to a question asked on an article's page says about where it came from.
+_FROM_ARTICLE = {"ar": "الإجابة من هذا المقال: «{title}».", "en": "Answered from this article: “{title}”."}
+_ARTICLE_SILENT = {
+    "ar": "لا يجيب هذا المقال عن السؤال، فالإجابة من كل المقالات.",
+    "en": "This article does not answer the question, so the answer is from all the articles.",
+}
+_ARTICLE_UNKNOWN = {
+    "ar": "هذا المقال ليس بين المقالات المخزّنة، فالإجابة من كل المقالات.",
+    "en": "This article is not among the stored ones, so the answer is from all the articles.",
+}
 
 
 class Sanad:
@@ -57,21 +70,62 @@ class Sanad:
             print("feed poller stopped" if stopped else "feed poller still writing; leaving it unfinished", flush=True)
 
     def stream(
-        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
+        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
+        article_url: str = "",
     ) -> Iterator[dict]:
-        """The pipeline's events for one question (see AskPipeline.stream); an empty store is a StoreError."""
+        """The pipeline's events for one question (see AskPipeline.stream); with `article_url`, answered from that
+        article first (see `_on_article`). An empty store is a StoreError."""
         if not self.store.count():
             raise StoreError(
                 "no articles yet: add some with `python -m ingest PATH` or send them to POST /api/articles"
             )
-        yield from self.pipeline.stream(question, k or self.settings.top_k, filters, history)
+        k = k or self.settings.top_k
+        if article_url:
+            yield from self._on_article(question, k, filters, history, article_url)
+        else:
+            yield from self.pipeline.stream(question, k, filters, history)
+
+    def _on_article(
+        self, question: str, k: int, filters: Filters | None, history: list[Turn] | None, article_url: str
+    ) -> Iterator[dict]:
+        """The answer from the article at `article_url` when it answers, else from the whole store; a note says
+        which."""
+        language = guess_language(question)
+        article = self.article_at(article_url)
+        if article is None:
+            note = in_language(_ARTICLE_UNKNOWN, language)
+        else:
+            within = replace(filters or Filters(), article_ids=(article.article_id,))
+            # Computed whole before anything is sent: when the article does not answer, the client is shown only
+            # the whole store's answer, not a retracted abstention.
+            events = list(self.pipeline.stream(question, k, within, history))
+            answer = events[-1]["answer"]
+            if not answer.abstained:
+                answer.from_article = article.article_id
+                answer.notes.append(in_language(_FROM_ARTICLE, language).format(title=article.title or article.outlet))
+                yield from events
+                return
+            note = in_language(_ARTICLE_SILENT, language)
+        for event in self.pipeline.stream(question, k, filters, history):
+            if event["event"] == "answer":
+                event["answer"].notes.append(note)
+            yield event
 
     def ask(
-        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None
+        self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
+        article_url: str = "",
     ) -> Answer:
         """The whole answer to one question."""
-        *_, last = self.stream(question, k, filters, history)
+        *_, last = self.stream(question, k, filters, history, article_url)
         return last["answer"]
+
+    def article_at(self, url: str) -> Chunk | None:
+        """The stored article (its first chunk) at `url`: its own URL, or a copy's kept as an alternate source."""
+        url = urldefrag(url.strip()).url
+        found = self.store.article_at(url)
+        if found is None and (original := self.pipeline.alternates.article_of(url)):
+            found = self.store.article_at(original)
+        return found
 
     def articles(self, offset: int, limit: int) -> tuple[int, list[Chunk]]:
         """How many articles there are, and a page of them (see ChunkStore.articles)."""

@@ -15,7 +15,7 @@ from vectorstore.store import ChunkStore
 
 PASSAGE_FIELDS = {
     "n", "source", "title", "author", "published", "url", "outlet", "section", "text", "start", "end", "score",
-    "chunk_id", "article_id",
+    "chunk_id", "article_id", "alternates",
 }
 
 
@@ -23,7 +23,9 @@ PASSAGE_FIELDS = {
 
 def test_answer_json_shape(pipeline):
     answer = pipeline.ask("من فاز ببطولة الشطرنج؟", k=3).to_json("q1")
-    assert set(answer) == {"id", "question", "answer", "abstained", "confidence", "mode", "notes", "citations", "passages"}
+    assert set(answer) == {
+        "id", "question", "answer", "abstained", "confidence", "mode", "notes", "from_article", "citations", "passages",
+    }
     assert answer["id"] == "q1" and answer["abstained"] is False and "[1]" in answer["answer"]
     assert all(set(c) == {"n", "chunk_id", "article_id", "start", "end", "text"} for c in answer["citations"])
     passages = answer["passages"]

@@ -116,6 +116,21 @@ class StoreContract:
         assert {p.chunk.article_id for p in recent} == {"water"}
         assert store.search(query, k=5, filters=Filters(published_to="2020-12-31")) == []
 
+    def test_one_article_is_found_by_its_url_and_searched_alone(self, store, chunker):
+        page = "https://example.org/chess-final"
+        write(store, chunker, WATER)
+        write(store, chunker, Article(**{**CHESS.__dict__, "url": page}))
+        write(store, chunker, Article(**{**CHESS.__dict__, "id": page, "title": "Chess, the page"}))
+        # Pages are named by their URL: an article is found by its URL or by an id that is one.
+        assert store.article_at(page).article_id == "chess" and store.article_at(page).index == 0
+        assert store.article_at("water").article_id == "water" and store.article_at("https://example.org/") is None
+        query = store.embedder.embed_queries(["chess championship"])[0]
+        only = Filters(article_ids=("water",))
+        assert {p.chunk.article_id for p in store.search(query, k=5, filters=only)} == {"water"}
+        assert {i for i, _ in store.sentence_search(query, k=5, filters=only)} <= {c.id for c in chunker.chunk(WATER)}
+        assert store.lexical_search("championship", k=5, filters=only) == []
+        assert store.lexical_search("championship", k=5, filters=Filters(article_ids=("chess",)))
+
     def test_lexical_search_follows_writes_and_filters(self, store, chunker):
         water = write(store, chunker, WATER)
         write(store, chunker, CHESS)

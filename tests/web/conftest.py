@@ -10,7 +10,6 @@ import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -133,3 +132,60 @@ def start_app(embedder, web_settings, tmp_path):
     yield start
     for app in started:
         app.stop()
+
+
+# A wire story as two sites ran it: the second lightly edited, as outlets do. Written for these tests.
+WIRE_STORY = {
+    "title": "Night ferry to the islands returns after a winter without service",
+    "author": "Hana Sabri",
+    "date": "2026-04-09",
+    "paragraphs": [
+        "The night ferry between the port and the three southern islands sailed again on Wednesday, after the "
+        "operator laid up its only vessel for the winter to replace both engines, the maritime office said.",
+        "Crossings leave the port at eleven in the evening on Mondays, Wednesdays and Fridays, and a return "
+        "ticket costs eight dinars, the same fare as before the break.",
+        "Island councils had asked for the service to resume early because fishermen send their catch to the "
+        "morning market on the mainland by the night boat.",
+    ],
+}
+WIRE_COPY = {
+    **WIRE_STORY,
+    "paragraphs": [
+        "(Agencies) " + WIRE_STORY["paragraphs"][0],
+        WIRE_STORY["paragraphs"][1].replace("eight dinars", "eight dinars (about 26 dollars)"),
+        WIRE_STORY["paragraphs"][2],
+    ],
+}
+
+
+@dataclass
+class WireStore:
+    settings: object
+    story_url: str  # the stored article
+    copy_url: str  # kept as its alternate source
+
+
+@pytest.fixture(scope="session")
+def wire_store(base_settings, embedder, tmp_path_factory) -> WireStore:
+    """A store filled from a local news site the way `python -m ingest URL…` fills one: the wire story from one
+    site is stored, and its copy from another path is kept as an alternate source, not stored again."""
+    from ingest.fetch import Fetcher
+    from ingest.pipeline import IngestReport
+    from ingest.remote import Item, ingest_items
+    from tests.ingest.site import Site, page
+    from vectorstore.store import ChunkStore
+
+    settings = base_settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("wire-store")})
+    site = Site()
+    urls = [
+        site.add("/news/night-ferry", page(WIRE_STORY, lang="en")), site.add("/wire/ferry", page(WIRE_COPY, lang="en")),
+    ]
+    report = IngestReport()
+    try:
+        with Fetcher(settings) as fetcher:
+            items = [Item(url=u, source=u) for u in urls]
+            done = ingest_items(items, fetcher, settings, ChunkStore(settings, embedder), report)
+    finally:
+        site.close()
+    assert report.added == 1 and not report.errors and done.alternates == [(urls[1], urls[0])]
+    return WireStore(settings, *urls)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 
@@ -301,3 +301,87 @@ def test_an_article_the_cli_ingests_is_answered_by_the_running_app_within_5_seco
         assert request(f"{app_url}/api/health").json()["chunks"] == ARTICLES + 1
     finally:
         assert request(f"{app_url}/api/articles/cli-ferry", "DELETE", **ADMIN).status == 200
+
+
+# --- questions asked on an article's page --------------------------------------------------------------------
+
+MUSEUM_URL = "https://example.org/news/museum-reopens"
+
+
+def test_an_article_is_found_by_its_url(app_url):
+    found = request(f"{app_url}/api/articles/at?url={quote(MUSEUM_URL + '#comments', safe='')}")
+    assert found.status == 200
+    assert found.json()["url"] == MUSEUM_URL and found.json()["title"].startswith("City museum reopens")
+    missing = request(f"{app_url}/api/articles/at?url={quote('https://example.org/news/never-stored', safe='')}")
+    assert missing.status == 404
+    assert missing.json() == {"error": "no stored article at https://example.org/news/never-stored"}
+
+
+@pytest.mark.parametrize("query, says", [
+    ("", "url: Field required"),
+    ("url=", "url: Value error, must be a page's address"),
+    ("url=javascript:alert(1)", "url: Value error, must be a page's address, starting with http:// or https://"),
+    ("url=https://", "must be a page's address"),
+    (f"url={quote('http://[::1', safe='')}", "url: Value error"),
+    (f"url=https://example.org/{'x' * 2000}", "url: String should have at most 2000 characters"),
+])
+def test_a_bad_article_url_is_a_json_error(app_url, query, says):
+    reply = request(f"{app_url}/api/articles/at?{query}")
+    assert reply.status == 422 and reply.headers["content-type"] == "application/json"
+    assert says in reply.json()["error"]
+
+
+def test_a_question_on_an_article_page_is_answered_from_that_article(app_url):
+    for path in ("/api/ask", "/api/ask/stream"):
+        question = {"question": "When did the city museum reopen?", "article_url": MUSEUM_URL}
+        reply = request(f"{app_url}{path}", "POST", question)
+        answer = reply.json() if path == "/api/ask" else events(reply.body)[-1][1]
+        assert reply.status == 200 and not answer["abstained"] and "Saturday" in answer["answer"]
+        assert {p["url"] for p in answer["passages"]} == {MUSEUM_URL}
+        assert answer["from_article"] == answer["passages"][0]["article_id"]
+        assert answer["notes"] == ["Answered from this article: “City museum reopens after two years of roof repairs”."]
+
+
+def test_an_article_that_does_not_answer_falls_back_to_every_article(app_url):
+    reply = request(f"{app_url}/api/ask", "POST", {"question": ARABIC_QUESTION, "article_url": MUSEUM_URL})
+    answer = reply.json()
+    assert reply.status == 200 and not answer["abstained"] and "طن" in answer["answer"]
+    assert answer["from_article"] == "" and answer["passages"][0]["source"].endswith("wheat-harvest.md")
+    assert answer["notes"] == ["لا يجيب هذا المقال عن السؤال، فالإجابة من كل المقالات."]
+
+
+def test_an_article_not_stored_is_answered_from_every_article(app_url):
+    question = {"question": "When did the city museum reopen?", "article_url": "https://example.org/news/never-stored"}
+    answer = request(f"{app_url}/api/ask", "POST", question).json()
+    assert "Saturday" in answer["answer"] and answer["from_article"] == ""
+    assert answer["notes"] == ["This article is not among the stored ones, so the answer is from all the articles."]
+
+
+@pytest.mark.parametrize("article_url, says", [
+    ("ftp://example.org/story", "article_url: Value error, must be a page's address"),
+    ("/news/story", "must be a page's address"),
+    ("", "must be a page's address"),
+    (42, "article_url: Input should be a valid string"),
+    ("https://example.org/" + "x" * 2000, "article_url: String should have at most 2000 characters"),
+])
+def test_a_bad_article_url_in_a_question_is_a_json_error(app_url, article_url, says):
+    for path in ("/api/ask", "/api/ask/stream"):
+        reply = request(f"{app_url}{path}", "POST", {"question": "x", "article_url": article_url})
+        assert reply.status == 422 and says in reply.json()["error"]
+
+
+# --- near-duplicates -----------------------------------------------------------------------------------------
+
+def test_sources_name_the_other_sites_that_ran_the_story(start_app, wire_store):
+    url = start_app(data_dir=wire_store.settings.data_dir)
+    question = {"question": "What does a return ticket on the night ferry cost?"}
+    answer = request(f"{url}/api/ask", "POST", question).json()
+    assert not answer["abstained"] and "eight dinars" in answer["answer"]
+    assert answer["passages"][0]["url"] == wire_store.story_url
+    assert answer["passages"][0]["alternates"] == [wire_store.copy_url]
+    cli = run(["rag", "ask", "--json", question["question"]], wire_store.settings)  # the same JSON
+    assert cli.returncode == 0, cli.stderr
+    assert json.loads(cli.stdout)["passages"][0]["alternates"] == [wire_store.copy_url]
+    # A copy's address finds the article it copies: the widget on the copy's page asks about the stored story.
+    found = request(f"{url}/api/articles/at?url={quote(wire_store.copy_url, safe='')}").json()
+    assert found["url"] == wire_store.story_url

@@ -7,11 +7,12 @@ import functools
 import http.server
 import threading
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.conftest import ROOT, free_port
-from tests.web.conftest import HOSTILE_QUESTION
+from tests.web.conftest import HOSTILE_QUESTION, WIRE_STORY
 
 ARTIFACTS = ROOT / "test-artifacts"
 ARABIC_QUESTION = "كم طناً أنتج الهكتار الواحد هذا العام؟"
@@ -79,6 +80,7 @@ class Site:
     """Another origin: pages on their own local port that embed the widget."""
 
     def __init__(self, port: int, folder: Path):
+        self.folder = folder
         handler = functools.partial(_QuietFiles, directory=str(folder))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{port}"
@@ -319,6 +321,100 @@ def test_widget_says_when_the_rate_limit_is_hit(watched, start_app, tmp_path):
         assert "Saturday" in widget.locator(".msg.bot").last.inner_text()
         _ask_in_widget(view.page, ENGLISH_QUESTION)
         assert "too many questions: up to 1 a minute" in widget.locator(".msg.bot").last.inner_text()
+    finally:
+        site.server.shutdown()
+
+
+# --- the widget on an article's page ---------------------------------------------------------------------------
+
+MUSEUM_URL = "https://example.org/news/museum-reopens"  # tests/fixtures/english/museum-reopens.md
+
+
+def _article_page(site: Site, name: str, app_url: str, head: str, lang: str = "en", article: str = "auto") -> str:
+    """A publisher's article page on `site`, its widget told which article it is on; returns the page's URL."""
+    tag = f'<script src="{app_url}/widget.js" data-lang="{lang}" data-article="{article}" async></script>'
+    (site.folder / name).write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{name}</title>{head}</head><body>"
+        f"<article><h1>Today's story</h1><p>The story as the site shows it.</p></article>{tag}</body></html>",
+        encoding="utf-8",
+    )
+    return f"{site.url}/{name}"
+
+
+def _open_article(watched, url: str):
+    """The page with the widget's panel opened, once the widget has asked whether the page's article is stored;
+    returns the page, the widget and the address it asked about."""
+    view = watched()
+    with view.page.expect_response(lambda response: "/api/articles/at?" in response.url) as lookup:
+        view.page.goto(url, wait_until="load")
+    widget = view.page.locator("sanad-chat")
+    widget.locator(".launcher").click()
+    return view, widget, parse_qs(urlsplit(lookup.value.url).query)["url"][0]
+
+
+def test_widget_on_a_stored_article_page_answers_from_that_article(watched, allowed_site, app_url):
+    # The canonical link wins over og:url and over where the page is.
+    head = f'<link rel="canonical" href="{MUSEUM_URL}"><meta property="og:url" content="https://example.org/other">'
+    view, widget, asked = _open_article(watched, _article_page(allowed_site, "museum.html", app_url, head))
+    assert asked == MUSEUM_URL
+    about = widget.locator(".about")
+    about.wait_for()
+    assert about.inner_text() == "Ask about this article\nCity museum reopens after two years of roof repairs"
+    _ask_in_widget(view.page, ENGLISH_QUESTION)
+    answer = widget.locator(".msg.bot").last
+    assert "Saturday" in answer.inner_text()
+    assert answer.locator(".note").inner_text() == (
+        "Answered from this article: “City museum reopens after two years of roof repairs”."
+    )
+    assert all("City museum reopens" in cited for cited in answer.locator("summary").all_inner_texts())
+    view.screenshot("widget-on-a-stored-article")
+
+
+def test_widget_on_a_page_not_stored_is_the_usual_widget(watched, allowed_site, app_url):
+    head = '<meta property="og:url" content="/news/never-stored">'  # relative, as some sites write it
+    view, widget, asked = _open_article(watched, _article_page(allowed_site, "unknown.html", app_url, head))
+    assert asked == f"{allowed_site.url}/news/never-stored"
+    assert widget.locator(".about").is_hidden()
+    _ask_in_widget(view.page, ENGLISH_QUESTION)
+    answer = widget.locator(".msg.bot").last
+    assert "Saturday" in answer.inner_text() and answer.locator(".note").count() == 0
+
+
+def test_widget_falls_back_to_every_article_and_says_so_in_arabic(watched, allowed_site, app_url):
+    head = f'<link rel="canonical" href="{MUSEUM_URL}">'
+    page = _article_page(allowed_site, "museum-ar.html", app_url, head, lang="ar")
+    view, widget, _ = _open_article(watched, page)
+    widget.locator(".about").wait_for()
+    assert widget.locator(".about").inner_text().startswith("اسأل عن هذا المقال")
+    # The museum article says nothing of wheat; the harvest article does.
+    _ask_in_widget(view.page, ARABIC_QUESTION)
+    answer = widget.locator(".msg.bot").last
+    assert "طن" in answer.inner_text() and "City museum" not in answer.locator("summary").all_inner_texts()[0]
+    assert answer.locator(".note").inner_text() == "لا يجيب هذا المقال عن السؤال، فالإجابة من كل المقالات."
+    view.screenshot("widget-article-fallback-arabic")
+
+
+def test_widget_names_its_article_by_url_and_shows_the_other_sites_that_ran_it(watched, start_app, wire_store, tmp_path):
+    port = free_port()
+    app_url = start_app(data_dir=wire_store.settings.data_dir, allowed_origins=[f"http://127.0.0.1:{port}"])
+    (tmp_path / "wire-site").mkdir()
+    site = Site(port, tmp_path / "wire-site")
+    try:
+        # data-article names the article by a URL: here the copy's, which finds the story it copies.
+        page = _article_page(site, "ferry.html", app_url, "", article=wire_store.copy_url)
+        view, widget, asked = _open_article(watched, page)
+        assert asked == wire_store.copy_url
+        widget.locator(".about").wait_for()
+        assert WIRE_STORY["title"] in widget.locator(".about").inner_text()
+        _ask_in_widget(view.page, "What does a return ticket on the night ferry cost?")
+        answer = widget.locator(".msg.bot").last
+        assert "eight dinars" in answer.inner_text() and "Answered from this article" in answer.inner_text()
+        source = answer.locator("details").first
+        source.evaluate("e => e.open = true")
+        also = source.locator(".also")
+        assert also.inner_text() == f"Also published at: {urlsplit(wire_store.copy_url).netloc}"
+        assert also.locator("a").get_attribute("href") == wire_store.copy_url
+        view.screenshot("widget-alternate-sources")
     finally:
         site.server.shutdown()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from records import Answer, Chunk, Citation, Passage
 from web.render import answer_html, question_html, web_address
@@ -64,3 +65,17 @@ def test_messages_take_the_direction_of_their_language():
     assert question_html("<b>What</b> is it?") == '<div class="sanad-q" dir="ltr">&lt;b&gt;What&lt;/b&gt; is it?</div>'
     assert answer_html(_answer(question="كم الميزانية؟"), 1).startswith('<div class="sanad-a" dir="rtl">')
     assert answer_html(_answer(), 1).startswith('<div class="sanad-a" dir="ltr">')
+
+
+def test_other_sites_that_ran_the_story_are_links_named_by_their_host():
+    answer = _answer(url="https://example.org/budget")
+    hostile = ("javascript:window.__pwned=6", 'https://evil.example/"><img src=x>', "data:text/html,<b>x</b>")
+    answer.passages = [Passage(answer.passages[0].chunk, 0.9, ("https://wire.example/budget?id=1&p=2", *hostile))]
+    markup = answer_html(answer, 1)
+    assert '<div class="sanad-also" dir="auto">Also published at: <a class="sanad-alternate" ' in markup
+    assert 'href="https://wire.example/budget?id=1&amp;p=2"' in markup and ">wire.example</a>" in markup
+    assert markup.count('class="sanad-alternate"') == 1  # only the web address is linked; the others are left out
+    also = markup[markup.index('<div class="sanad-also"'):]
+    assert "evil.example" not in also and "<img" not in also and "javascript:" not in also and "data:" not in also
+    assert "منشور أيضاً في:" in answer_html(replace(answer, question="كم الميزانية؟"), 1)
+    assert "sanad-also" not in answer_html(_answer(), 1)  # no copies, no line

@@ -1,6 +1,8 @@
 // Sanad's chat widget. A publisher adds one tag to any page:
 //   <script src="https://SANAD_HOST/widget.js" data-title="…" data-lang="ar" data-theme="light"
-//           data-position="bottom-left" data-key="…" async></script>
+//           data-position="bottom-left" data-key="…" data-article="auto" async></script>
+// With data-article="auto" on an article's page (or data-article="URL" naming the article), questions are answered
+// from that article first, and from every article when it does not answer.
 // It adds <sanad-chat>, a web component whose shadow DOM keeps the page's CSS and ours apart. Everything from
 // the server is put on the page as text (textContent), and only http(s) addresses become links.
 (() => {
@@ -22,13 +24,14 @@
       open: "افتح المحادثة", close: "أغلق", reset: "محادثة جديدة", ask: "اسأل", placeholder: "اكتب سؤالك…",
       sources: "المصادر", closest: "أقرب المقاطع (لا تجيب عن السؤال)", link: "المصدر ↗",
       offline: "المساعد غير متاح على هذا الموقع الآن.", failed: "تعذّر الحصول على إجابة.", by: "مدعوم من سند",
-      hello: "اسأل عن الأخبار، وستجد مع كل إجابة مصادرها.",
+      hello: "اسأل عن الأخبار، وستجد مع كل إجابة مصادرها.", about: "اسأل عن هذا المقال", also: "منشور أيضاً في:",
     },
     en: {
       open: "Open the chat", close: "Close", reset: "New conversation", ask: "Ask", placeholder: "Ask a question…",
       sources: "Sources", closest: "Closest passages (they do not answer the question)", link: "Source ↗",
       offline: "The assistant is not available on this site right now.", failed: "No answer could be fetched.",
       by: "Powered by Sanad", hello: "Ask about the news; every answer shows its sources.",
+      about: "Ask about this article", also: "Also published at:",
     },
   };
   const words = rtl ? WORDS.ar : WORDS.en;
@@ -69,6 +72,9 @@
     .sources blockquote { margin: 4px 0; padding: 4px 8px; border-inline-start: 3px solid var(--accent); font-size: 13px; }
     .sources mark { background: var(--mark); color: inherit; }
     .sources a { color: var(--accent); font-size: 12px; }
+    .sources .also { font-size: 12px; color: var(--muted); }
+    .about { padding: 8px 12px; background: var(--soft); border-bottom: 1px solid var(--line); font-size: 13px; }
+    .about .headline { display: block; font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .flash { outline: 2px solid var(--accent); border-radius: 6px; }
     form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid var(--line); }
     textarea { flex: 1; resize: none; height: 42px; max-height: 120px; padding: 9px 10px; border: 1px solid var(--line); border-radius: 10px;
@@ -129,6 +135,24 @@
     }
   }
 
+  // The address of the page's article: data-article's URL, or for "auto" the page's canonical URL, else its
+  // og:url, else where the page is; null when there is none or it is not a web address.
+  function articleAddress() {
+    const given = (data.article || "").trim();
+    if (!given) return null;
+    const canonical = document.querySelector('link[rel~="canonical"][href]');
+    const og = document.querySelector('meta[property="og:url"][content]');
+    const found = given !== "auto" ? given
+      : canonical ? canonical.getAttribute("href") : og ? og.getAttribute("content") : location.href;
+    try {
+      const url = new URL(found, location.href);
+      url.hash = "";
+      return webAddress(url.href);
+    } catch {
+      return null;
+    }
+  }
+
   class SanadChat extends HTMLElement {
     constructor() {
       super();
@@ -147,10 +171,11 @@
       this.form = el("form", {}, this.input, this.send);
       const reset = el("button", { class: "reset", title: words.reset, "aria-label": words.reset }, "↺");
       const close = el("button", { class: "close", title: words.close, "aria-label": words.close }, "×");
+      this.about = el("div", { class: "about", hidden: "" });
       this.panel = el(
         "section", { class: "panel", role: "dialog", "aria-label": options.title, dir: rtl ? "rtl" : "ltr", lang },
         el("header", {}, el("span", { class: "title" }, options.title), reset, close),
-        this.log, this.form, el("footer", {}, words.by),
+        this.about, this.log, this.form, el("footer", {}, words.by),
       );
       this.panel.hidden = !this.state.open;
       root.append(this.launcher, this.panel);
@@ -172,6 +197,21 @@
         }
       });
       this.redraw();
+      this.findArticle();
+    }
+
+    // Whether the page's article is stored; when it is, the panel says so and questions name it.
+    async findArticle() {
+      const address = articleAddress();
+      if (!address) return;
+      try {
+        const response = await fetch(`${server}/api/articles/at?url=${encodeURIComponent(address)}`);
+        if (!response.ok) return; // not stored (404), or this site may not use Sanad: the panel stays as it is
+        const article = await response.json();
+        this.article = address;
+        this.about.replaceChildren(words.about, el("span", { class: "headline", dir: "auto" }, article.title || ""));
+        this.about.hidden = false;
+      } catch {} // Sanad unreachable: a question's own request will say why
     }
 
     toggle(open) {
@@ -252,12 +292,18 @@
         const quote = el("blockquote", { dir: "auto" });
         for (const text of spans.get(n) || [passage.text.slice(0, 280)]) quote.append(el("mark", {}, text), " ");
         const url = webAddress(passage.url || "");
+        // Other sites that ran the story (near-duplicates kept as alternate sources), named by their host.
+        const alternates = (passage.alternates || []).map(webAddress).filter(Boolean).map((address) => [
+          " ", el("a", { href: address, target: "_blank", rel: "noopener noreferrer nofollow", dir: "ltr" }, new URL(address).host),
+        ]);
+        const also = alternates.length ? el("div", { class: "also" }, words.also, ...alternates.flat()) : null;
         const item = el(
           "details", { "data-n": String(n) },
           el("summary", { dir: "auto" }, el("span", { class: "n" }, String(n)), name, " ",
             byline ? el("span", { class: "byline" }, ...isolated(byline, [])) : null),
           quote,
           url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, words.link) : null,
+          also,
         );
         items.set(n, item);
         list.append(el("li", {}, item));
@@ -273,8 +319,8 @@
         citations: (answer.citations || []).map(({ n, text }) => ({ n, text })),
         passages: answer.passages
           .filter((p) => cited.has(p.n) || !cited.size)
-          .map(({ n, title, outlet, author, published, url, text }) => ({
-            n, title, outlet, author, published, url, text: cited.size ? "" : text.slice(0, 280),
+          .map(({ n, title, outlet, author, published, url, alternates, text }) => ({
+            n, title, outlet, author, published, url, alternates, text: cited.size ? "" : text.slice(0, 280),
           })),
       };
     }
@@ -292,7 +338,8 @@
         const headers = { "Content-Type": "application/json" };
         if (options.key) headers["X-Sanad-Key"] = options.key;
         const response = await fetch(`${server}/api/ask/stream`, {
-          method: "POST", headers, body: JSON.stringify({ question, history: this.state.history.slice(-6) }),
+          method: "POST", headers,
+          body: JSON.stringify({ question, history: this.state.history.slice(-6), article_url: this.article }),
         });
         if (!response.ok) {
           const problem = await response.json().catch(() => ({}));
