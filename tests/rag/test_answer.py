@@ -6,7 +6,7 @@ import pytest
 
 from analysis import CLAUSE_WINDOW_CHARS
 from ingest.pipeline import ingest_paths
-from rag.features import question_type
+from rag.features import fits, question_type
 from rag.pipeline import AskPipeline
 from vectorstore.store import ChunkStore
 
@@ -53,6 +53,15 @@ def test_unanswerable_questions_abstain_and_still_list_passages(pipeline, questi
 ])
 def test_question_types(question, kind):
     assert question_type(question) == kind
+
+
+@pytest.mark.parametrize("text, holds", [
+    ("سيكون سعر التذكرة ديناراً واحداً للبالغين", True), ("تتسع لمئة وعشرين راكباً", True), ("42 نائبا", True),
+    ("a shuttle every fifteen minutes", True), ("It costs twelve dollars", True),
+    ("وقال الوزير إن الخطة ناجحة", False), ("the party met in the city", False),
+])
+def test_what_fits_a_how_many_or_how_much_question(text, holds):
+    assert fits("count", text) == holds
 
 
 def test_a_duplicated_sentence_is_quoted_once(settings, embedder, tmp_path):
