@@ -59,6 +59,25 @@ class Watcher:
         self.stop = threading.Event()
         self.status = {feed: FeedStatus() for feed in feeds}
         self.due = {feed: 0.0 for feed in feeds}
+        self._thread = threading.Thread(target=self.run, name="feeds", daemon=True)
+
+    def start_in_background(self) -> None:
+        """Poll in a thread of this process (the app's way: it serves while this polls)."""
+        self.say(f"polling {len(self.feeds)} feeds every {self.every:g}s")
+        self._thread.start()
+
+    def stop_background(self, seconds: float) -> None:
+        """Ask the polling thread to stop between articles, and wait up to `seconds` for those it is writing."""
+        if self._thread.is_alive():
+            self.stop.set()
+            self._thread.join(seconds)
+            unfinished = self._thread.is_alive()
+            self.say("feed poller still writing; leaving it unfinished" if unfinished else "feed poller stopped")
+
+    @property
+    def polling(self) -> bool:
+        """Whether the background thread is polling."""
+        return self._thread.is_alive()
 
     def delay(self, failures: int) -> float:
         """Seconds until a feed's next poll: the interval, doubled for each failure in a row, capped."""

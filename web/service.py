@@ -5,7 +5,6 @@ outside any lock, and the store serializes only its own short writes, which read
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import zip_longest
@@ -53,21 +52,16 @@ class Sanad:
             self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
         )
         self.watcher = Watcher(feeds, settings.feeds_every, settings, self.store) if feeds else None
-        self._poller = threading.Thread(target=self.watcher.run, name="feeds", daemon=True) if feeds else None
 
     def start_polling(self) -> None:
         """Start polling SANAD_FEEDS in the background, if it names a file."""
-        if self._poller:
-            print(f"polling {len(self.watcher.feeds)} feeds every {self.watcher.every:g}s", flush=True)
-            self._poller.start()
+        if self.watcher:
+            self.watcher.start_in_background()
 
     def stop_polling(self) -> None:
         """Ask the poller to stop between articles, and wait for the ones it is writing."""
-        if self._poller and self._poller.is_alive():
-            self.watcher.stop.set()
-            self._poller.join(_POLLER_STOP_SECONDS)
-            stopped = not self._poller.is_alive()
-            print("feed poller stopped" if stopped else "feed poller still writing; leaving it unfinished", flush=True)
+        if self.watcher:
+            self.watcher.stop_background(_POLLER_STOP_SECONDS)
 
     def stream(
         self, question: str, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
@@ -161,7 +155,7 @@ class Sanad:
         }
         if self.watcher:
             health["feeds"] = {
-                "polling": self._poller.is_alive(), "every_seconds": self.watcher.every, "feeds": self.watcher.report()
+                "polling": self.watcher.polling, "every_seconds": self.watcher.every, "feeds": self.watcher.report()
             }
         return health
 
