@@ -48,8 +48,9 @@ def embedder(base_settings) -> Embedder:
 
 
 @pytest.fixture
-def settings(base_settings, tmp_path) -> Settings:
-    """Settings for one test: its own data directory, the session's converted model."""
+def settings(base_settings, embedder, tmp_path) -> Settings:
+    """Settings for one test: its own data directory, the session's converted model (loaded first, so that its
+    ONNX export exists before a test runs a command: the command would say it is building it)."""
     return base_settings.model_copy(update={"data_dir": tmp_path / "data"})
 
 
