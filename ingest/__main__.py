@@ -46,7 +46,7 @@ def ingest(argv: list[str]) -> int:
         from ingest.manage import since_day
         from ingest.pipeline import IngestReport, ingest_paths
         from ingest.remote import Item, ingest_items
-        from ingest.sitemaps import sitemap_items
+        from ingest.sitemaps import remember, sitemap_items, unseen
         from ingest.state import FeedState
 
         since_day(args.since)
@@ -56,22 +56,23 @@ def ingest(argv: list[str]) -> int:
         paths = [Path(item) for item in args.inputs if not _web_address(item)]
         store = _store(settings)
         report = ingest_paths(paths, settings, store, show_progress=sys.stderr.isatty()) if paths else IngestReport()
+        state = FeedState(settings.data_dir)
         with Fetcher(settings) as fetcher:
             items = [Item(url=url, source=url, key=url) for url in dict.fromkeys(urls)]
             for sitemap in args.sitemap:
                 try:
-                    items += sitemap_items(sitemap, fetcher, args.since, report.errors)
+                    items += unseen(sitemap_items(sitemap, fetcher, args.since, report.errors), state)
                 except InputError as error:
                     report.errors.append(error)
-            copies = len(ingest_items(items, fetcher, settings, store, report).alternates) if items else 0
-            if args.feed:
-                state = FeedState(settings.data_dir)
-                for feed in args.feed:
-                    try:
-                        copies += poll_feed(feed, fetcher, state, settings, store, report).alternates
-                    except InputError as error:
-                        report.errors.append(error)
-                state.close()
+            done = ingest_items(items, fetcher, settings, store, report)
+            remember(done, state)
+            copies = len(done.alternates)
+            for feed in args.feed:
+                try:
+                    copies += poll_feed(feed, fetcher, state, settings, store, report).alternates
+                except InputError as error:
+                    report.errors.append(error)
+        state.close()
     except SanadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Sitemaps, news sitemaps and sitemap indexes: the pages they list (published since a date), as Items.
+"""Sitemaps, news sitemaps and sitemap indexes: the pages they list (published since a date), as Items, and
+which of them were already stored at their last change (kept beside the feeds' items, ingest/state.py).
 Parsed with defusedxml, so a sitemap that declares entities is refused rather than expanded."""
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ import gzip
 
 from errors import InputError
 from ingest.fetch import XML_TYPES, Fetcher
-from ingest.remote import Item
+from ingest.remote import Item, WebIngest
+from ingest.state import FeedState
 from records import day_number
 
 _SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -63,11 +65,31 @@ def sitemap_items(url: str, fetcher: Fetcher, since: str = "", errors: list[Inpu
         loc = (entry.findtext(f"{_SITEMAP}loc") or "").strip()
         news = entry.find(f"{_NEWS}news")
         published = (news.findtext(f"{_NEWS}publication_date") or "").strip() if news is not None else ""
-        dated = published or (entry.findtext(f"{_SITEMAP}lastmod") or "").strip()
+        lastmod = (entry.findtext(f"{_SITEMAP}lastmod") or "").strip()
+        dated = published or lastmod
         if not loc or (floor and day_number(dated) < floor):
             continue
         outlet = (news.findtext(f"{_NEWS}publication/{_NEWS}name") or "").strip() if news is not None else ""
         title = (news.findtext(f"{_NEWS}title") or "").strip() if news is not None else ""
         defaults = (("title", title), ("published", published))
-        items.setdefault(loc, Item(url=loc, source=url, outlet=outlet, defaults=defaults, key=loc))
+        # Remembered by address and last change: a page the sitemap says has changed is read again.
+        key = f"{loc} {lastmod or published}".strip()
+        items.setdefault(loc, Item(url=loc, source=url, outlet=outlet, defaults=defaults, key=key))
     return list(items.values())
+
+
+def unseen(items: list[Item], state: FeedState) -> list[Item]:
+    """The pages not stored from their sitemap before, at their last change: a sitemap read again fetches only
+    new and changed pages, as a feed does."""
+    seen: set[tuple[str, str]] = set()
+    for source in {item.source for item in items}:
+        keys = [item.key for item in items if item.source == source]
+        seen |= {(source, key) for key in state.seen(source, keys)}
+    return [item for item in items if (item.source, item.key) not in seen]
+
+
+def remember(done: WebIngest, state: FeedState) -> None:
+    """Mark the pages stored from sitemaps (their own, or a copy kept as an alternate source) as read."""
+    from_sitemaps = [(item, article) for item, article in done.stored if item.source != item.url]
+    for source in {item.source for item, _ in from_sitemaps}:
+        state.remember(source, {item.key: article.id for item, article in from_sitemaps if item.source == source})

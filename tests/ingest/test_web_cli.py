@@ -69,13 +69,20 @@ def test_feed_and_sitemap_then_list_and_delete(site, settings):
     site.add("/ar/harvest", page(HARVEST))
     site.add("/en/museum", page(MUSEUM, lang="en"))
     feed = site.add("/rss.xml", rss2(site.base, [("w", f"{site.base}/ar/water", "w"), ("h", f"{site.base}/ar/harvest", "h")]))
-    sitemap = site.add("/sitemap.xml", (
+    site_map = (
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         f"<url><loc>{site.base}/en/museum</loc><lastmod>2026-03-03</lastmod></url>"
         f"<url><loc>{site.base}/ar/water</loc><lastmod>2025-01-01</lastmod></url></urlset>"
-    ), "application/xml")
+    )
+    sitemap = site.add("/sitemap.xml", site_map, "application/xml")
     result = ingest(["--feed", feed, "--sitemap", sitemap, "--since", "2026-01-01"], settings)
     assert result.returncode == 0 and result.stdout.startswith("articles: 3 added"), result.stderr
+    assert site.hits["/en/museum"] == 1
+    again = ingest(["--sitemap", sitemap, "--since", "2026-01-01"], settings)  # read before: no page fetched
+    assert again.returncode == 0 and again.stdout.startswith("articles: 0 added") and site.hits["/en/museum"] == 1
+    site.add("/sitemap.xml", site_map.replace("2026-03-03", "2026-03-09"), "application/xml")  # the page changed
+    changed = ingest(["--sitemap", sitemap, "--since", "2026-01-01"], settings)
+    assert changed.returncode == 0 and site.hits["/en/museum"] == 2, changed.stderr
 
     listed = run(["ingest", "list", "--source", feed], settings)
     assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == [f"{site.base}/ar/harvest", f"{site.base}/ar/water"]
