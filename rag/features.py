@@ -41,10 +41,10 @@ _FITS = {
     "when": re.compile(rf"\b\d{{3,4}}\b|\b({_MONTHS})\b|\b(عام|سنه|القرن|century|امس|اليوم|الماضي|الفارط)\b"),
     "count": re.compile(
         # Arabic number words may carry «و/ف/ب/ل» and the article: «لمئة وعشرين»
-        r"\d|\b[وفبل]{0,2}(ال)?(الف|الاف|مليون|ملايين|مليار|مئه|مائه|مئتين|مئتان|عشر\w*|ثلاث\w*|اربع\w*|خمس\w*|سته?|ستين|سبعه?|سبعين"
-        r"|ثماني?ه?|ثمانين|تسعه?|تسعين|اثنان|اثنين|اثنتي|اثنتان|واحد\w*|thousand|million|billion|hundred"
-        r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(thir|four|fif|six|seven|eigh|nine)teen"
-        r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?"
+        r"\d|\b[وفبل]{0,2}(ال)?(الف|الاف|مليون|ملايين|مليار|مئه|مائه|مئتين|مئتان|عشر\w*|ثلاث\w*|اربع\w*|خمس\w*"
+        r"|سته?|ستين|سبعه?|سبعين|ثماني?ه?|ثمانين|تسعه?|تسعين|اثنان|اثنين|اثنتي|اثنتان|واحد\w*"
+        r"|thousand|million|billion|hundred|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+        r"|(thir|four|fif|six|seven|eigh|nine)teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|dozens?"
         # an amount of money answers "how much" (كم سعر)
         r"|دينار\w*|دولار\w*|يورو|ريال\w*|درهم\w*|جنيه\w*|dinars?|dollars?|euros?|pounds?)\b"
     ),

@@ -144,8 +144,8 @@ class _Chroma:
         # An embedded Chroma sets up a new folder's tables and collections without a lock of its own: two processes
         # opening a new store at once failed ("table collections already exists"). Opening is short and takes a
         # lock of its own, so it never waits for a write.
-        opening = WriterLock(settings.data_dir / "chroma-open.lock").held() if not settings.chroma_url else nullcontext()
-        with opening:
+        embedded = not settings.chroma_url
+        with WriterLock(settings.data_dir / "chroma-open.lock").held() if embedded else nullcontext():
             self.client, self._system = _client(settings)
             self.chunks = _collection(self.client, settings.collection, embedder)
             # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
