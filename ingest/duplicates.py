@@ -89,9 +89,7 @@ class NearDuplicates:
         """Drop a deleted article's signature and alternate URLs."""
         if self.signatures.pop(article_id, None) is not None:
             self.lsh.remove(article_id)
-        with self.db:
-            self.db.execute("delete from signatures where article_id = ?", (article_id,))
-            self.db.execute("delete from alternates where article_id = ?", (article_id,))
+        _forget(self.db, article_id)
 
     def add_alternate(self, url: str, article_id: str) -> None:
         """Remember `url` as another source of the stored article."""
@@ -101,6 +99,20 @@ class NearDuplicates:
     def alternates(self, article_id: str) -> list[str]:
         """The other URLs of a stored article."""
         return _alternates(self.db, [article_id]).get(article_id, [])
+
+
+def _forget(db: sqlite3.Connection, article_id: str) -> None:
+    with db:
+        db.execute("delete from signatures where article_id = ?", (article_id,))
+        db.execute("delete from alternates where article_id = ?", (article_id,))
+
+
+def forget_deleted(data_dir: Path, article_id: str) -> None:
+    """What NearDuplicates.forget does to the file, without loading every signature: for a deletion outside an
+    ingest (the API's)."""
+    if (data_dir / FILE).exists():
+        with closing(sqlite3.connect(data_dir / FILE, timeout=30)) as db:
+            _forget(db, article_id)
 
 
 def _alternates(db: sqlite3.Connection, article_ids: list[str]) -> dict[str, list[str]]:

@@ -77,7 +77,12 @@ def ingest_items(
         for item, article in batch:
             if article.id in ids or article.id in unique:
                 continue
-            if original := near.original(article.id, article.text):
+            original = near.original(article.id, article.text)
+            if original and original not in unique and not store.versions([original]):
+                # Deleted since it was indexed (or its ingest was killed): this copy is the story now.
+                near.forget(original)
+                original = None
+            if original:
                 near.add_alternate(article.url or item.url, original)
                 done.alternates.append((article.url or item.url, original))
                 continue

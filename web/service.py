@@ -13,6 +13,7 @@ from urllib.parse import urldefrag
 from analysis import guess_language
 from errors import StoreError
 from ingest.chunker import Chunker
+from ingest.duplicates import forget_deleted
 from ingest.pipeline import IngestReport, ingest_articles
 from ingest.watch import Watcher, read_feeds_file
 from rag.answer import in_language
@@ -166,5 +167,8 @@ class Sanad:
         return report
 
     def delete(self, article_id: str) -> int:
-        """Remove an article; returns how many chunks it had (0: there was no such article)."""
-        return self.store.delete_article(article_id)
+        """Remove an article, with its near-duplicate signature and alternate URLs; returns how many chunks it had
+        (0: there was no such article)."""
+        removed = self.store.delete_article(article_id)
+        forget_deleted(self.settings.data_dir, article_id)
+        return removed

@@ -188,3 +188,25 @@ def test_a_near_duplicate_is_kept_as_an_alternate_source(site, store_settings, s
     assert near.alternates(urls[0]) == [urls[1]] and near.original("new", " ".join(copy["paragraphs"])) == urls[0]
     assert near.original("new", " ".join(MUSEUM["paragraphs"])) is None
     near.close()
+
+
+def test_a_copy_of_a_deleted_article_is_stored_not_kept_as_its_alternate(site, store_settings, store):
+    from ingest.duplicates import NearDuplicates, forget_deleted
+    from ingest.remote import Item, ingest_items
+
+    copy = {**WATER, "paragraphs": ["(وكالات) - " + WATER["paragraphs"][0], WATER["paragraphs"][1]]}
+    first, second = site.add("/ar/water", page(WATER)), site.add("/wire/water-copy", page(copy))
+    with Fetcher(store_settings) as fetcher:
+        ingest_items([Item(url=first, source=first)], fetcher, store_settings, store, IngestReport())
+        store.delete_article(first)  # deleted by a path that left its signature behind
+        report = IngestReport()
+        done = ingest_items([Item(url=second, source=second)], fetcher, store_settings, store, report)
+    assert (report.added, done.alternates) == (1, [])
+    near = NearDuplicates(store_settings.data_dir)
+    assert near.original("new", " ".join(WATER["paragraphs"])) == second
+    near.add_alternate("https://elsewhere.example/water", second)
+    near.close()
+    forget_deleted(store_settings.data_dir, second)  # as the API's delete does
+    near = NearDuplicates(store_settings.data_dir)
+    assert near.alternates(second) == [] and near.original("new", " ".join(WATER["paragraphs"])) is None
+    near.close()

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 
+from ingest.duplicates import AlternateSources, NearDuplicates
 from tests.cli import run
 from tests.web.conftest import ADMIN_TOKEN, ARTICLES, HOSTILE_QUESTION, events, request
 
@@ -126,7 +127,7 @@ def test_ingest_over_http_needs_the_admin_token(app_url):
     assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
 
 
-def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
+def test_articles_added_over_http_are_answered_from_then_deleted(app_url, web_settings):
     article = {
         "id": "http-ferry", "title": "Night ferry returns to the northern islands", "author": "Test Desk",
         "published": "2026-07-01", "url": "https://example.org/ferry", "source": "test-wire",
@@ -141,9 +142,13 @@ def test_articles_added_over_http_are_answered_from_then_deleted(app_url):
         answer = request(f"{app_url}/api/ask", "POST", {"question": "When does the night ferry resume?"}).json()
         assert answer["passages"][0]["article_id"] == "http-ferry" and "3 July" in answer["answer"]
         assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES + 1
+        copies = NearDuplicates(web_settings.data_dir)  # as if a wire copy of it had been met by a URL ingest
+        copies.add_alternate("https://elsewhere.example/ferry", "http-ferry")
+        copies.close()
     finally:
         deleted = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
     assert deleted.status == 200 and deleted.json() == {"deleted": "http-ferry", "chunks": 1}
+    assert AlternateSources(web_settings.data_dir).of(["http-ferry"]) == {}  # its copies go with it
     gone = request(f"{app_url}/api/articles/http-ferry", "DELETE", **ADMIN)
     assert gone.status == 404 and "no article with id 'http-ferry'" in gone.json()["error"]
     assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
