@@ -250,8 +250,8 @@ ALIASES_FILE = Path(__file__).with_name("aliases.tsv")
 
 
 @lru_cache(maxsize=1)
-def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
-    """The alias list as (acronym → key, stemmed name words → key)."""
+def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str], list[int]]:
+    """The alias list as (acronym → key, stemmed name words → key, the names' lengths in words, longest first)."""
     acronyms: dict[str, str] = {}
     names: dict[tuple[str, ...], str] = {}
     try:
@@ -269,13 +269,12 @@ def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
                 acronyms[spelling] = key
             elif stems := tuple(stem(word) for word in words(spelling)):
                 names[stems] = key
-    return acronyms, names
+    return acronyms, names, sorted({len(name) for name in names}, reverse=True)
 
 
 def _alias_keys(originals: list[str], stems: list[str]) -> list[str]:
     """The key of every alias named in a text, given its words as written and as stemmed."""
-    acronyms, names = _aliases()
-    longest_first = sorted({len(name) for name in names}, reverse=True)
+    acronyms, names, longest_first = _aliases()
     found = [ALIAS_PREFIX + acronyms[word] for word in originals if word in acronyms]
     at = 0
     while at < len(stems):

@@ -156,14 +156,6 @@ class Filters:
             found.append(("source", "$nin", list(self.exclude_sources)))
         return found
 
-    def matches(self, metadata: dict) -> bool:
-        """Whether a chunk with this metadata passes, judged as Chroma judges the same conditions."""
-        tests = {
-            "$gte": lambda a, b: a >= b, "$lte": lambda a, b: a <= b,
-            "$in": lambda a, b: a in b, "$nin": lambda a, b: a not in b,
-        }
-        return all(tests[op](metadata.get(name), value) for name, op, value in self.conditions())
-
 
 @dataclass(frozen=True)
 class Passage:

@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from analysis import sentence_spans  # noqa: E402
 from ingest.chunker import Chunker  # noqa: E402
 from ingest.pipeline import embedded_texts  # noqa: E402
 from ingest.readers import read_paths  # noqa: E402
@@ -47,7 +48,11 @@ class StandInEmbedder:
 
     name = "stand-in/random-unit-vectors"
     dim = 384
-    batch_size = 32
+    backend = "stand-in"  # recorded with the collection, as a real embedder's backend is
+
+    @staticmethod
+    def reads_vectors_of(backend: str) -> bool:
+        return backend == StandInEmbedder.backend
 
     def __init__(self, seed: int = 0):
         self._rng = np.random.default_rng(seed)
@@ -79,8 +84,6 @@ def _vectors(store: ChunkStore, chunks: list[Chunk]) -> tuple[list[Chunk], np.nd
 
 
 def _pool(folder: Path) -> list[str]:
-    from analysis import sentence_spans
-
     texts = [a.text for a in read_paths([folder]).articles]
     return [text[s:e] for text in texts for s, e in sentence_spans(text) if e - s > 30]
 

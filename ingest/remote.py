@@ -66,6 +66,9 @@ def ingest_items(
     """Fetch, extract and store the items; errors go to the report. An item whose article another item already
     gave is not stored twice, nor is a near-duplicate of a stored article (its URL becomes an alternate source);
     once `stop` is set, no further article is started."""
+    items = list(items)
+    if not items:  # a feed with nothing new: no need to load every near-duplicate signature
+        return WebIngest()
     chunker = Chunker(store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
     near = NearDuplicates(settings.data_dir)
     done = WebIngest()
@@ -101,7 +104,6 @@ def ingest_items(
         except InputError as error:
             return error
 
-    items = list(items)
     with ThreadPoolExecutor(settings.fetch_workers, thread_name_prefix="fetch") as pool:
         for item, result in zip(items, pool.map(attempt, items)):
             if stop is not None and stop.is_set():

@@ -45,7 +45,6 @@ def _print_answer(answer: Answer) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-
     try:
         figures = run_eval(
             args.dataset, load_settings(), args.db, args.k, args.add_questions, args.removed, args.split,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import random
-import zlib
 import statistics
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass

@@ -92,9 +92,9 @@ class FeatureMaker:
     def __init__(self, store: ChunkStore):
         self.store = store
 
-    def _rarity(self, wanted: set[str]) -> dict[str, float]:
-        """BM25's inverse document frequency of each term in this store: a rare name weighs more than a common word."""
-        total = len(self.store.lexical)
+    def _rarity(self, wanted: set[str], total: int) -> dict[str, float]:
+        """BM25's inverse document frequency of each term among the store's `total` chunks: a rare name weighs
+        more than a common word."""
         counts = self.store.lexical.document_frequencies(sorted(wanted))
         return {term: math.log(1 + (total - counts[term] + 0.5) / (counts[term] + 0.5)) for term in wanted}
 
@@ -108,8 +108,9 @@ class FeatureMaker:
         kind = question_type(question)
         asked = set(terms(question))
         names = {t for t in asked if t.startswith((NAME_KEY_PREFIX, ALIAS_PREFIX))}
-        rarity = self._rarity(asked)
-        rarest = math.log(1 + (len(self.store.lexical) + 0.5) / 0.5)  # a term no chunk holds
+        total = len(self.store.lexical)  # a count over the index: once per question
+        rarity = self._rarity(asked, total)
+        rarest = math.log(1 + (total + 0.5) / 0.5)  # a term no chunk holds
         asked_weight = sum(rarity.values()) or 1.0
         names_weight = sum(rarity[t] for t in names) or 1.0
         # A name no chunk holds: the question is about someone or something the store has never seen.

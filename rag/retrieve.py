@@ -46,9 +46,15 @@ class Retriever:
         # BM25's share scales with how close a hit comes to the best one: a chunk that only shares a common
         # verb ("قال") with the question should not earn a full rank's credit.
         strength = {chunk_id: score / lexical_hits[0][1] for chunk_id, score in lexical_hits}
+        nearest = self.store.nearest(vector, depth, filters)
+        by_sentence = self.store.sentence_search(vector, depth, filters)
+        # Whether each candidate is in the question's language, read once for all three rankings.
         language = guess_language(question)
-        dense = self._rank(self.store.nearest(vector, depth, filters), language)
-        sentences = self._rank(self.store.sentence_search(vector, depth, filters), language)
+        found = lexical + [chunk_id for chunk_id, _ in nearest + by_sentence]
+        crosses = {
+            chunk_id: languages_differ(lang, language) for chunk_id, lang in self.store.lexical.languages(found).items()
+        }
+        dense, sentences = self._rank(nearest, crosses), self._rank(by_sentence, crosses)
         fused: dict[str, float] = {}
 
         def add(ranking: list[str], weight_of) -> None:
@@ -60,14 +66,13 @@ class Retriever:
         add(dense, lambda _: settings.chunk_weight)
         # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
         add(lexical, lambda chunk_id: settings.lexical_weight * strength[chunk_id] * (
-            settings.cross_language_lexical if languages_differ(self.store.lexical.language_of(chunk_id), language) else 1.0
+            settings.cross_language_lexical if crosses.get(chunk_id, False) else 1.0
         ))
         return self.store.passages(sorted(fused, key=fused.get, reverse=True)[:k], vector)
 
-    def _rank(self, scored: list[tuple[str, float]], language: str) -> list[str]:
+    def _rank(self, scored: list[tuple[str, float]], crosses: dict[str, bool]) -> list[str]:
         """Chunk ids by similarity, with passages in another language than the question's put on an equal footing."""
         def fair(pair: tuple[str, float]) -> float:
-            crosses = languages_differ(self.store.lexical.language_of(pair[0]), language)
-            return pair[1] + self.settings.cross_language_offset * crosses
+            return pair[1] + self.settings.cross_language_offset * crosses.get(pair[0], False)
 
         return [chunk_id for chunk_id, _ in sorted(scored, key=fair, reverse=True)]

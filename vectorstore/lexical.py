@@ -38,7 +38,7 @@ _BATCH = 500
 # Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does); a
 # field a chunk does not carry is stored as "".
 _FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
-_FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
+FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
 
 _SCHEMA = """
@@ -194,7 +194,7 @@ class LexicalIndex:
             db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
 
     @staticmethod
-    def prepare(chunks: list[Chunk], sentences: int) -> PreparedArticle:
+    def prepare(chunks: list[Chunk]) -> PreparedArticle:
         """What `commit_articles` writes for an article, analysed beforehand so that no lock waits on analysis."""
         first = chunks[0]
         rows = []
@@ -202,6 +202,7 @@ class LexicalIndex:
             metadata = chunk.metadata()
             fields = (chunk.id, chunk.article_id, *(metadata.get(name, "") for name in _FILTER_COLUMNS))
             rows.append((fields, " ".join(terms(chunk.searchable_text))))
+        sentences = sum(len(chunk.sentences) for chunk in chunks)
         return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
 
     def commit_articles(self, articles: list[PreparedArticle]) -> int:
@@ -247,10 +248,14 @@ class LexicalIndex:
         """Every source that has a stored chunk."""
         return {row[0] for row in self._db().execute("SELECT DISTINCT source FROM chunks")}
 
-    def language_of(self, chunk_id: str) -> str:
-        """The language recorded for a chunk, '' when unknown."""
-        row = self._db().execute("SELECT lang FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
-        return row[0] if row else ""
+    def languages(self, chunk_ids: list[str]) -> dict[str, str]:
+        """The language recorded for each of these chunks that has one."""
+        found: dict[str, str] = {}
+        for batch in _slices(list(dict.fromkeys(chunk_ids))):
+            found.update(self._db().execute(
+                f"SELECT chunk_id, lang FROM chunks WHERE chunk_id IN ({_placeholders(batch)})", batch
+            ))
+        return found
 
     def document_frequencies(self, analysed: list[str]) -> dict[str, int]:
         """How many chunks contain each analysed term (as `analysis.terms` writes it); 0 for unknown terms."""
@@ -271,7 +276,7 @@ class LexicalIndex:
             return []
         conditions, values = ["terms MATCH ?"], [" OR ".join(_quoted(t) for t in query_terms)]
         for name, operator, value in filters.conditions() if filters else []:
-            if name not in _FILTERABLE:
+            if name not in FILTERABLE:
                 raise ValueError(f"no filter on {name!r}")
             if operator in _OPERATORS:
                 conditions.append(f"c.{name} {_OPERATORS[operator]} ?")

@@ -38,13 +38,13 @@ from errors import StoreError
 from records import Chunk, Filters, Passage, Sentence
 from settings import Settings
 from vectorstore.embedder import Embedder
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import FILTERABLE, LexicalIndex
 from vectorstore.locks import WriterLock
 
 # Chroma looks up records by id lists; it and SQLite both limit how many one call may carry.
 _ID_BATCH = 500
 # What a sentence record carries: what filters need (as chunks name them) and what answers quote from.
-_SENTENCE_FIELDS = ("article_id", "published_day", "source", "author", "lang", "outlet", "section")
+_SENTENCE_FIELDS = FILTERABLE
 # Attempts at a query that meets another process's write half-way in the embedded HNSW index (see _query).
 _QUERY_ATTEMPTS = 3
 
@@ -244,7 +244,7 @@ class ChunkStore:
                 chunk = Chunk.from_store(*row)
                 by_article.setdefault(chunk.article_id, []).append(chunk)
         articles = [sorted(chunks, key=lambda c: c.index) for chunks in by_article.values()]
-        self.lexical.commit_articles([self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks)) for chunks in articles])
+        self.lexical.commit_articles([self.lexical.prepare(chunks) for chunks in articles])
 
     @staticmethod
     def _get(chroma: _Chroma, chunk_ids: list[str]) -> list[Chunk]:
@@ -264,7 +264,7 @@ class ChunkStore:
         when another writer stored this very version meanwhile, or when a later one in the list has its id."""
         last = {chunks[0].article_id: n for n, (chunks, _, _) in enumerate(articles)}
         prepared = {
-            n: self.lexical.prepare(chunks, sum(len(c.sentences) for c in chunks))
+            n: self.lexical.prepare(chunks)
             for n, (chunks, _, _) in enumerate(articles) if last[chunks[0].article_id] == n
         }
         with self._writer.held(), self._using() as chroma:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from itertools import chain
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +14,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from errors import SanadError, StoreError
+from errors import InputError, SanadError, StoreError
+from ingest.fetch import check_url
 from ingest.readers import read_record
 from rag.conversation import Turn
 from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
@@ -33,10 +33,10 @@ _ARTICLE_FIELDS = ("title", "source", "author", "published", "url", "lang")
 
 def _page_address(value: str) -> str:
     """An absolute http(s) address with a host: what a page's canonical URL is."""
-    value = value.strip()
-    if urlsplit(value).scheme.lower() not in ("http", "https") or not urlsplit(value).hostname:
-        raise ValueError("must be a page's address, starting with http:// or https://")
-    return value
+    try:
+        return check_url(value)
+    except InputError:
+        raise ValueError("must be a page's address, starting with http:// or https://") from None
 
 
 PageAddress = Annotated[str, Field(max_length=MAX_URL_CHARS), AfterValidator(_page_address)]
