@@ -29,7 +29,7 @@ def create_app(settings: Settings, embedder=None):
     from web.service import Sanad
 
     sanad = Sanad(settings, embedder)
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_file)
 
     @asynccontextmanager
     async def polling(app: FastAPI):

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     )
     widget_key: str | None = Field(None, description="A public key the widget must send; unset: none is asked for.")
     rate_limit_per_minute: int = Field(20, ge=1, le=100_000, description="Questions one client may ask a minute.")
+    rate_limit_file: Path | None = Field(None, description=(
+        "A file that app processes behind one proxy share, so that they count one rate limit; unset: each counts alone."
+    ))
     max_request_bytes: int = Field(2_000_000, ge=1024, description="Largest request body the API accepts.")
     example_questions: list[str] = Field(
         default_factory=list, description="Example questions for the chat, as a JSON list; unset: from the articles."

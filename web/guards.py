@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import sqlite3
 import threading
 import time
-from collections import deque
+from pathlib import Path
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -105,28 +106,48 @@ class ApiPaths:
 
 
 class RateLimiter:
-    """At most `per_minute` events per client in any sliding minute."""
+    """At most `per_minute` questions per client in any sliding minute.
 
-    def __init__(self, per_minute: int, clock=time.monotonic):
+    The counts are kept in SQLite: in this process's memory, or in `shared_file`, which every app process behind
+    one proxy names so that they share one limit (on several machines: a file on shared storage, and clocks kept
+    in step, since times are wall-clock)."""
+
+    def __init__(self, per_minute: int, shared_file: Path | None = None, clock=time.time):
         self.per_minute = per_minute
         self._clock = clock
-        self._seen: dict[str, deque[float]] = {}
+        if shared_file:
+            shared_file.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            shared_file or ":memory:", timeout=30, isolation_level=None, check_same_thread=False
+        )
+        if shared_file:
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS asked (client TEXT NOT NULL, at REAL NOT NULL)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS asked_by_client ON asked (client, at)")
         self._lock = threading.Lock()
+        self._counted = 0
 
     def wait_for(self, client: str) -> float:
-        """0 and the event counts, or the seconds until this client may ask again."""
+        """0 and the question counts, or the seconds until this client may ask again."""
         now = self._clock()
         with self._lock:
-            times = self._seen.setdefault(client, deque())
-            while times and now - times[0] >= 60:
-                times.popleft()
-            if len(times) >= self.per_minute:
-                return 60 - (now - times[0])
-            times.append(now)
-            # Forget idle clients so that the table does not grow with every address ever seen.
-            if len(self._seen) > 10_000:
-                self._seen = {c: t for c, t in self._seen.items() if t and now - t[-1] < 60}
-            return 0.0
+            # IMMEDIATE: another process cannot count between this one's count and its insert.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM asked WHERE client = ? AND at <= ?", (client, now - 60))
+                asked, first = self._db.execute(
+                    "SELECT count(*), min(at) FROM asked WHERE client = ?", (client,)
+                ).fetchone()
+                if asked >= self.per_minute:
+                    return 60 - (now - first)
+                self._db.execute("INSERT INTO asked VALUES (?, ?)", (client, now))
+                self._counted += 1
+                # Forget idle clients now and then, so that the table does not grow with every address ever seen.
+                if self._counted % 1000 == 0:
+                    self._db.execute("DELETE FROM asked WHERE at <= ?", (now - 60,))
+                return 0.0
+            finally:
+                self._db.execute("COMMIT")
 
     def refusal(self, wait: float) -> str:
         """What a client that must wait `wait` seconds is told."""
