@@ -32,14 +32,14 @@ def create_app(settings: Settings, embedder=None):
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_file)
 
     @asynccontextmanager
-    async def polling(app: FastAPI):
-        sanad.start_polling()
+    async def background(app: FastAPI):
+        sanad.start_background()
         yield
-        await asyncio.to_thread(sanad.stop_polling)
+        await asyncio.to_thread(sanad.stop_background)
 
     app = FastAPI(
         title="Sanad API", summary="Cited answers from news articles.", version="1.0",
-        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=polling,
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=background,
     )
     install_error_handlers(app)
     app.include_router(api_router(sanad, limiter))

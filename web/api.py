@@ -21,6 +21,7 @@ from rag.conversation import Turn
 from rag.pipeline import MAX_K, MAX_QUESTION_CHARS
 from records import Chunk, Filters, day_number
 from web.guards import AdminGuard, ApiPaths, QuestionGuard, RateLimiter
+from web.jobs import JobsFull
 from web.service import Sanad
 
 MAX_HISTORY_TURNS = 20
@@ -233,20 +234,43 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
             raise HTTPException(404, f"no stored article at {url}")
         return _article(found)
 
-    @router.post("/articles", dependencies=[admin], summary="Add or update articles (admin token)")
-    def add_articles(body: ArticlesIn) -> dict:
-        """Embeds and stores the articles; ones already stored unchanged are left as they are. Either the
-        whole request is valid and stored, or nothing is."""
+    @router.post(
+        "/articles", dependencies=[admin], summary="Add or update articles (admin token)",
+        responses={202: {"description": "With `background=true`: the job that will write them (see /api/jobs)."}},
+    )
+    def add_articles(
+        body: ArticlesIn,
+        background: Annotated[bool, Query(description=(
+            "Answer at once with a job (202) and write in the background; for large or many articles."
+        ))] = False,
+    ) -> dict:
+        """Embeds and stores the articles; ones already stored unchanged are left as they are. The whole request
+        is checked before anything is stored; each article is then stored whole or not at all."""
         # Without an id or a URL, an article is named by its text: sent again changed, it is another article.
         read = [
             read_record(a.model_dump(), Path(a.source), fallback_key=f"{a.source}\x1f{a.title}\x1f{a.text}")
             for a in body.articles
         ]
+        if background:
+            try:
+                job = sanad.jobs.submit(read)
+            except JobsFull as error:
+                raise HTTPException(503, str(error), headers={"Retry-After": "30"}) from None
+            return JSONResponse(job, 202, headers={"Location": f"/api/jobs/{job['job']}"})
         report = sanad.add(read)
         return {
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "chunks": report.chunks, "ids": [a.id for a in read],
         }
+
+    @router.get("/jobs/{job}", dependencies=[admin], summary="A background write's status (admin token)")
+    def job_status(job: str) -> dict:
+        """`queued`, `running` (`done` of `articles` written so far), `done` (with what POST /api/articles
+        returns), `failed` or `interrupted` (with `error`); kept a week after it finished."""
+        found = sanad.jobs.status(job)
+        if found is None:
+            raise HTTPException(404, f"no write job {job!r}")
+        return found
 
     # `:path` lets an id hold "/" (URL-derived ids do); the client percent-encodes anything else.
     @router.delete("/articles/{article_id:path}", dependencies=[admin], summary="Remove an article (admin token)")

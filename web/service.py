@@ -5,7 +5,7 @@ outside any lock, and the store serializes only its own short writes, which read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import zip_longest
 from urllib.parse import urldefrag
@@ -22,6 +22,7 @@ from rag.pipeline import AskPipeline
 from records import Answer, Article, Chunk, Filters
 from settings import Settings
 from vectorstore.embedder import Embedder
+from web.jobs import WriteJobs
 
 # Example questions drawn from the articles, by their language; others get the English one.
 _EXAMPLE_TEMPLATES = {"ar": "ماذا جاء في «{title}»؟", "en": "What does “{title}” report?"}
@@ -53,14 +54,18 @@ class Sanad:
             self.store.embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens
         )
         self.watcher = Watcher(feeds, settings.feeds_every, settings, self.store) if feeds else None
+        self.jobs = WriteJobs(settings.data_dir / "jobs.sqlite3", self.add)
 
-    def start_polling(self) -> None:
-        """Start polling SANAD_FEEDS in the background, if it names a file."""
+    def start_background(self) -> None:
+        """Start the worker of background writes and, if SANAD_FEEDS names a file, the feed poller."""
+        self.jobs.start()
         if self.watcher:
             self.watcher.start_in_background()
 
-    def stop_polling(self) -> None:
-        """Ask the poller to stop between articles, and wait for the ones it is writing."""
+    def stop_background(self) -> None:
+        """Interrupt the background writes not finished; ask the poller to stop between articles, and wait for the
+        ones it is writing."""
+        self.jobs.stop()
         if self.watcher:
             self.watcher.stop_background(_POLLER_STOP_SECONDS)
 
@@ -160,10 +165,11 @@ class Sanad:
             }
         return health
 
-    def add(self, articles: list[Article]) -> IngestReport:
-        """Store new and changed articles; unchanged ones are counted and left."""
+    def add(self, articles: list[Article], progress: Callable[[int], None] = lambda done: None) -> IngestReport:
+        """Store new and changed articles; unchanged ones are counted and left. `progress` hears of each article
+        written or left."""
         report = IngestReport()
-        ingest_articles(articles, self.store, self._chunker, report)
+        ingest_articles(articles, self.store, self._chunker, report, progress)
         return report
 
     def delete(self, article_id: str) -> int:

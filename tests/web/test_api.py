@@ -163,10 +163,35 @@ def test_articles_added_over_http_are_answered_from_then_deleted(app_url, web_se
     ([{"title": "t", "text": "x", "id": "a"}, {"title": "u", "text": "y", "id": "a"}], "two articles have the same id"),
     ([{"title": "good", "text": "fine"}, {"title": 5, "text": "x"}], "articles.1.title: Input should be a valid string"),
 ])
-def test_a_bad_article_is_refused_and_nothing_is_stored(app_url, articles, says):
-    reply = request(f"{app_url}/api/articles", "POST", {"articles": articles}, **ADMIN)
+@pytest.mark.parametrize("background", ["", "?background=true"])
+def test_a_bad_article_is_refused_and_nothing_is_stored(app_url, articles, says, background):
+    reply = request(f"{app_url}/api/articles{background}", "POST", {"articles": articles}, **ADMIN)
     assert reply.status == 422 and says in reply.json()["error"]
     assert request(f"{app_url}/api/articles").json()["total"] == ARTICLES
+
+
+def test_articles_sent_in_the_background_are_a_job_whose_status_any_admin_can_follow(app_url):
+    article = {
+        "id": "job-lighthouse", "title": "Harbour lighthouse lit again", "published": "2026-08-14",
+        "text": "The harbour lighthouse was lit again on 14 August after its lamp was replaced, the port said. "
+                * 40,
+    }
+    reply = request(f"{app_url}/api/articles?background=true", "POST", {"articles": [article]}, **ADMIN)
+    assert reply.status == 202 and reply.json()["status"] in ("queued", "running", "done")
+    status_url = f"{app_url}{reply.headers['location']}"
+    assert request(status_url).status == 401
+    try:
+        deadline = time.monotonic() + 60
+        while (job := request(status_url, **ADMIN).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+        assert job["status"] == "done" and job["added"] == 1 and job["done"] == job["articles"] == 1, job
+        answer = request(f"{app_url}/api/ask", "POST", {"question": "When was the harbour lighthouse lit again?"})
+        assert answer.json()["passages"][0]["article_id"] == "job-lighthouse"
+    finally:
+        request(f"{app_url}/api/articles/job-lighthouse", "DELETE", **ADMIN)
+    missing = request(f"{app_url}/api/jobs/no-such-job", **ADMIN)
+    assert missing.status == 404 and missing.json() == {"error": "no write job 'no-such-job'"}
 
 
 def test_ingest_over_http_is_off_without_a_token(start_app):
