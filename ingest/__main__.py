@@ -1,5 +1,5 @@
 """`python -m ingest PATH|URL... [--urls FILE] [--feed URL] [--sitemap URL --since DATE] [--db DIR]`: add articles
-to the store; exit 1 if any input failed. Also `watch FEEDS_FILE --every 10m`, `list` and `delete`."""
+to the store; exit 1 if any input failed. Also `watch FEEDS_FILE --every 10m`, `list`, `delete` and `check`."""
 
 from __future__ import annotations
 
@@ -168,7 +168,31 @@ def delete(argv: list[str]) -> int:
     return 1 if errors else 0
 
 
-_COMMANDS = {"watch": watch, "list": list_articles, "delete": delete}
+def check(argv: list[str]) -> int:
+    """Whether the ledger, the lexical index and Chroma agree article by article; exit 1 if not."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest check", description="Check that every stored article is whole in every part of the store."
+    )
+    parser.add_argument("--db", type=Path, help="data directory (default: SANAD_DATA_DIR or ./data)")
+    args = parser.parse_args(argv)
+    try:
+        store = _store(load_settings(data_dir=args.db))
+        problems = store.check()
+    except SanadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem)
+    total, _ = store.articles(0, 1)
+    if problems:
+        counted = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        print(f"{counted} in {total} articles: `python -m ingest delete ID`, then ingest it again")
+        return 1
+    print(f"sound: {total} articles, {store.count()} chunks, each whole in Chroma and in the lexical index")
+    return 0
+
+
+_COMMANDS = {"watch": watch, "list": list_articles, "delete": delete, "check": check}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -221,6 +221,23 @@ class LexicalIndex:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             return self._bump(db)
 
+    def census(self) -> dict[str, tuple[int, int, int]]:
+        """Per stored article: the chunks and sentences its ledger row counts, and its chunks in the index."""
+        db = self._db()
+        indexed = dict(db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
+        return {
+            article_id: (chunks, sentences, indexed.pop(article_id, 0))
+            for article_id, chunks, sentences in db.execute("SELECT article_id, chunks, sentences FROM articles")
+        } | {article_id: (0, 0, chunks) for article_id, chunks in indexed.items()}
+
+    def unmatched_terms(self) -> int:
+        """Rows of the BM25 index and of the chunk fields that lack their counterpart (0 in a sound index)."""
+        db = self._db()
+        return db.execute(
+            "SELECT (SELECT count(*) FROM terms WHERE rowid NOT IN (SELECT id FROM chunks))"
+            " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM terms))"
+        ).fetchone()[0]
+
     def chunk_ids(self) -> list[str]:
         """Every indexed chunk's id."""
         return [row[0] for row in self._db().execute("SELECT chunk_id FROM chunks")]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from urllib.parse import urlparse
@@ -326,6 +327,28 @@ class ChunkStore:
                 ids=ids[at:end], documents=documents[at:end], metadatas=metadatas[at:end], embeddings=vectors[at:end]
             )
 
+    def check(self) -> list[str]:
+        """What disagrees between the ledger, the lexical index and Chroma, article by article; nothing in a sound
+        store. The leftovers of an interrupted write (pending, cleaned by the next write) are not counted. Writes
+        wait meanwhile: it reads every record's article id from Chroma."""
+        with self._writer.held(), self._using() as chroma:
+            ledger, pending = self.lexical.census(), set(self.lexical.pending())
+            chunks, sentences = (_articles_of_records(collection) for collection in (chroma.chunks, chroma.sentences))
+            unmatched = self.lexical.unmatched_terms()
+        problems = []
+        for article_id, (counted, counted_sentences, indexed) in sorted(ledger.items()):
+            found = (chunks.pop(article_id, 0), sentences.pop(article_id, 0), indexed)
+            if found != (counted, counted_sentences, counted):
+                problems.append(
+                    f"{article_id}: the ledger counts {counted} chunks and {counted_sentences} sentences; Chroma holds"
+                    f" {found[0]} chunks and {found[1]} sentences, the lexical index {indexed} chunks"
+                )
+        for article_id in sorted((chunks.keys() | sentences.keys()) - pending):
+            problems.append(f"{article_id}: Chroma holds records of an article that is not in the ledger")
+        if unmatched:
+            problems.append(f"the lexical index has {unmatched} term or field rows without their counterpart")
+        return problems
+
     # --- reading ---
 
     def count(self) -> int:
@@ -415,6 +438,16 @@ class ChunkStore:
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score, higher is better) pairs for `query`, among complete articles."""
         return self.lexical.search(query, k, filters)
+
+
+def _articles_of_records(collection) -> Counter:
+    """How many records of each article a Chroma collection holds."""
+    held: Counter = Counter()
+    offset = 0
+    while metadatas := collection.get(include=["metadatas"], limit=_ID_BATCH * 10, offset=offset)["metadatas"]:
+        offset += len(metadatas)
+        held.update(m["article_id"] for m in metadatas)
+    return held
 
 
 def _sentence_metadata(sentence: Sentence, chunk: Chunk) -> dict[str, str | int]:

@@ -29,3 +29,28 @@ def test_bad_setting_is_one_line(settings, tmp_path):
     result = run(["ingest", str(tmp_path)], settings, SANAD_CHUNK_TOKENS="lots")
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "chunk_tokens" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_finds_an_article_missing_records_and_a_delete_and_ingest_mend_it(settings, tmp_path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from tests.conftest import FIXTURES
+
+    assert run(["ingest", str(FIXTURES / "crosslingual")], settings).returncode == 0
+    sound = run(["ingest", "check"], settings)
+    assert sound.returncode == 0 and sound.stdout.startswith("sound: 4 articles"), sound.stdout + sound.stderr
+    # What a disk fault or a hand-run script could do: one sentence record of one article gone from Chroma.
+    client = chromadb.PersistentClient(str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False))
+    sentences = client.get_collection(f"{settings.collection}_sentences")
+    lost = sentences.get(limit=1, include=["metadatas"])
+    sentences.delete(ids=lost["ids"])
+    client.close()
+    article = lost["metadatas"][0]["article_id"]
+    broken = run(["ingest", "check"], settings)
+    assert broken.returncode == 1
+    assert broken.stdout.splitlines()[0].startswith(f"{article}: the ledger counts ")
+    assert "1 problem in 4 articles: `python -m ingest delete ID`, then ingest it again" in broken.stdout
+    assert run(["ingest", "delete", article], settings).returncode == 0
+    assert run(["ingest", str(FIXTURES / "crosslingual")], settings).stdout.startswith("articles: 1 added")
+    assert run(["ingest", "check"], settings).returncode == 0
