@@ -8,6 +8,8 @@ with the rate limit lifted. Then, all at once, until the time is up:
 - one writer runs `python -m ingest FILE --db COPY` on a new small article every `--write-every` seconds,
   another posts one to POST /api/articles as often (every other one with ?background=true);
 - a fifth into the run, a 1 MB article is posted with ?background=true, and its job followed to the end.
+With `--write-every 0` there are only the questions, which tells the memory that questions hold from the
+memory that a growing store holds.
 Every minute it prints one line: requests and errors in that minute, p50/p95, and the app's RSS. At the end:
 the errors, RSS growth per 1,000 requests after the first 1,000, question p95 while the 1 MB article was
 written against the minute before, whether every written article is stored, and `python -m ingest check`.
@@ -146,7 +148,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=Path, help='JSON lines with "question"')
-    parser.add_argument("--write-every", type=float, default=20, help="seconds between each writer's articles")
+    parser.add_argument(
+        "--write-every", type=float, default=20, help="seconds between each writer's articles; 0: questions only"
+    )
     args = parser.parse_args()
     questions = SAMPLE_QUESTIONS
     if args.questions:
@@ -171,7 +175,7 @@ def main() -> None:
             ] + [
                 threading.Thread(target=writer, args=(base, db, work, through, args.write_every, until, written,
                                                       write_errors))
-                for through in ("cli", "api")
+                for through in (("cli", "api") if args.write_every else ())
             ]
             for thread in threads:
                 thread.start()
@@ -182,7 +186,7 @@ def main() -> None:
                 with tally.lock:
                     count = len(tally.questions)
                 samples.append((count, rss_mb(app.pid)))
-                if big is None and now - started >= args.minutes * 60 / 5:
+                if big is None and args.write_every and now - started >= args.minutes * 60 / 5:
                     big = {"posted": time.monotonic(), "job": post(f"{base}/api/articles?background=true",
                                                                    {"articles": [big_article()]})["job"]}
                 if big and "finished" not in big and get(f"{base}/api/jobs/{big['job']}")["status"] != "running":
