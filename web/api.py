@@ -174,7 +174,8 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
     """The /api routes over one Sanad; questions count against `limiter`, which the chat shares."""
     settings = sanad.settings
     ask_guard = Depends(QuestionGuard(settings, limiter))
-    admin = Depends(AdminGuard(settings))
+    admin_guard = AdminGuard(settings)
+    admin = Depends(admin_guard)
     router = APIRouter(prefix="/api")
 
     @router.post("/ask", dependencies=[ask_guard], summary="Answer a question, with citations")
@@ -215,8 +216,9 @@ def api_router(sanad: Sanad, limiter: RateLimiter) -> APIRouter:
         )
 
     @router.get("/health", summary="Whether Sanad is up, and what it holds")
-    def health() -> dict:
-        return sanad.health()
+    def health(request: Request) -> dict:
+        """With SANAD_FEEDS, each feed's address and errors only for the admin token; others see counts."""
+        return sanad.health(feed_details=admin_guard.admits(request))
 
     @router.get("/articles", summary="The stored articles, a page at a time")
     def articles(

@@ -202,8 +202,12 @@ class AdminGuard:
     def __call__(self, request: Request) -> None:
         if not self.token:
             raise HTTPException(403, "ingest over HTTP is off; set SANAD_ADMIN_TOKEN to turn it on")
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not _equal(given.strip(), self.token):
+        if not self.admits(request):
             raise HTTPException(
                 401, "send the admin token as 'Authorization: Bearer TOKEN'", {"WWW-Authenticate": "Bearer"}
             )
+
+    def admits(self, request: Request) -> bool:
+        """Whether the request carries the admin token."""
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return bool(self.token) and scheme.lower() == "bearer" and _equal(given.strip(), self.token)

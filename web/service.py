@@ -150,9 +150,10 @@ class Sanad:
             in_language(_EXAMPLE_TEMPLATES, c.lang).format(title=c.title) for c in picked[:_EXAMPLES]
         ]
 
-    def health(self) -> dict:
+    def health(self, feed_details: bool = False) -> dict:
         """What /api/health reports: up, how many chunks, which model, whether a language model writes, and with
-        SANAD_FEEDS how each feed's last poll went."""
+        SANAD_FEEDS how many feeds are polled and failing, with `feed_details` how each one's last poll went (feed
+        addresses and errors can name internal hosts, so the public is not shown them)."""
         health = {
             "status": "ok",
             "chunks": self.store.count(),
@@ -160,8 +161,10 @@ class Sanad:
             "llm": bool(self.settings.llm_base_url),
         }
         if self.watcher:
+            polls = self.watcher.report()
             health["feeds"] = {
-                "polling": self.watcher.polling, "every_seconds": self.watcher.every, "feeds": self.watcher.report()
+                "polling": self.watcher.polling, "every_seconds": self.watcher.every,
+                "feeds": polls if feed_details else len(polls), "failing": sum(poll["failures"] > 0 for poll in polls),
             }
         return health
 

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT, free_port, running
 from tests.ingest.conftest import QUICK_FETCHES
 from tests.ingest.site import Site, page, rss2, slow
-from tests.web.conftest import request
+from tests.web.conftest import ADMIN_TOKEN, request
 
 FERRY = {
     "title": "خط عبّارات جديد يربط الميناء القديم بجزيرة النخيل",
@@ -56,7 +56,7 @@ def site():
 def _environment(settings, feeds) -> dict[str, str]:
     return {
         **os.environ, **QUICK_ENV, "SANAD_MODEL_DIR": str(settings.model_dir), "SANAD_FEEDS": str(feeds),
-        "SANAD_FEEDS_EVERY": "1s", "SANAD_RATE_LIMIT_PER_MINUTE": "10000",
+        "SANAD_FEEDS_EVERY": "1s", "SANAD_RATE_LIMIT_PER_MINUTE": "10000", "SANAD_ADMIN_TOKEN": ADMIN_TOKEN,
     }
 
 
@@ -91,7 +91,9 @@ def test_the_app_polls_its_feeds_answers_new_items_and_stops_on_sigterm(site, se
             site.add("/rss.xml", rss2(site.base, items))
             print(f"new item answered {_seconds_until_cited(url, MARKET_QUESTION, market, 30):.1f}s after it was added")
 
-            health = request(f"{url}/api/health").json()
+            public = request(f"{url}/api/health").json()
+            assert public["feeds"] == {"polling": True, "every_seconds": 1, "feeds": 3, "failing": 2}
+            health = request(f"{url}/api/health", Authorization=f"Bearer {ADMIN_TOKEN}").json()
             assert health["chunks"] == 2 and health["feeds"]["polling"] and health["feeds"]["every_seconds"] == 1
             polls = {feed["url"]: feed for feed in health["feeds"]["feeds"]}
             assert list(polls) == [gone, not_a_feed, good]
