@@ -38,7 +38,7 @@ _BATCH = 500
 # Filters are SQL conditions on these columns of `chunks` (Filters.conditions names them as Chroma does); a
 # field a chunk does not carry is stored as "".
 _FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
-FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
+_FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
 
 _SCHEMA = """
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS articles(
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
     published_day INTEGER NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL,
-    outlet TEXT NOT NULL, section TEXT NOT NULL);
+    outlet TEXT NOT NULL, section TEXT NOT NULL, sentences INTEGER);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_day ON chunks(published_day);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
@@ -77,6 +77,22 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _conditions(filters: Filters | None) -> tuple[list[str], list]:
+    """Filters as SQL conditions on `chunks c`, with their values."""
+    conditions, values = [], []
+    for name, operator, value in filters.conditions() if filters else []:
+        if name not in _FILTERABLE:
+            raise ValueError(f"no filter on {name!r}")
+        if operator in _OPERATORS:
+            conditions.append(f"c.{name} {_OPERATORS[operator]} ?")
+            values.append(value)
+        else:
+            negated = "NOT " if operator == "$nin" else ""
+            conditions.append(f"c.{name} {negated}IN ({_placeholders(value)})")
+            values.extend(value)
+    return conditions, values
+
+
 @dataclass(frozen=True)
 class PreparedArticle:
     """An article's ledger row and its chunks' fields and analysed terms, ready to commit."""
@@ -94,6 +110,12 @@ class LexicalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._db().executescript(_SCHEMA)
+        # A store from before chunks counted their sentence records gets the column empty, and a mark that
+        # ChunkStore fills it (and clears the mark) from Chroma.
+        with self._transaction() as db:
+            if "sentences" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
+                db.execute("ALTER TABLE chunks ADD COLUMN sentences INTEGER")
+                db.execute("INSERT INTO meta VALUES ('sentences_uncounted', '1')")
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection: sqlite3 connections must not be shared between threads."""
@@ -154,14 +176,50 @@ class LexicalIndex:
         rows = db.execute("SELECT first_chunk FROM articles ORDER BY rowid LIMIT ? OFFSET ?", (limit, offset))
         return total, [row[0] for row in rows]
 
-    def complete(self, chunk_ids: list[str]) -> set[str]:
-        """Those of `chunk_ids` whose article is complete."""
+    def complete(self, chunk_ids: list[str], filters: Filters | None = None) -> set[str]:
+        """Those of `chunk_ids` whose article is complete, and that pass `filters`."""
+        conditions, values = _conditions(filters)
         found: set[str] = set()
         for batch in _slices(list(dict.fromkeys(chunk_ids))):
             found.update(row[0] for row in self._db().execute(
-                f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({_placeholders(batch)})", batch
+                f"SELECT chunk_id FROM chunks c WHERE {' AND '.join([f'chunk_id IN ({_placeholders(batch)})', *conditions])}",
+                (*batch, *values),
             ))
         return found
+
+    def matching(self, filters: Filters, most: int) -> dict[str, int | None] | None:
+        """Every complete chunk that passes `filters`, with its number of sentence records (None: not counted
+        yet); None when more than `most` pass."""
+        conditions, values = _conditions(filters)
+        rows = self._db().execute(
+            f"SELECT chunk_id, sentences FROM chunks c WHERE {' AND '.join(conditions) or '1'} LIMIT ?",
+            (*values, most + 1),
+        ).fetchall()
+        return dict(rows) if len(rows) <= most else None
+
+    def sentence_counts(self, chunk_ids: list[str]) -> dict[str, int | None]:
+        """How many sentence records each of these complete chunks has (None: not counted yet)."""
+        found: dict[str, int | None] = {}
+        for batch in _slices(list(dict.fromkeys(chunk_ids))):
+            found.update(self._db().execute(
+                f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({_placeholders(batch)})", batch
+            ))
+        return found
+
+    def uncounted(self) -> bool:
+        """Whether chunks' sentence records are still to be counted (a store from before they were)."""
+        return self._db().execute("SELECT 1 FROM meta WHERE key = 'sentences_uncounted'").fetchone() is not None
+
+    def count_sentences(self, counts: dict[str, int]) -> None:
+        """Record how many sentence records each chunk has, for chunks not counted yet."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE chunks SET sentences = ? WHERE chunk_id = ? AND sentences IS NULL",
+                [(count, chunk_id) for chunk_id, count in counts.items()],
+            )
+            db.execute("UPDATE chunks SET sentences = 0 WHERE sentences IS NULL")
+            db.execute("DELETE FROM meta WHERE key = 'sentences_uncounted'")
+            self._bump(db)
 
     def titles(self, chunk_ids: list[str]) -> dict[str, str]:
         """The article title of each of these chunks (sentence records do not repeat it)."""
@@ -200,7 +258,9 @@ class LexicalIndex:
         rows = []
         for chunk in chunks:
             metadata = chunk.metadata()
-            fields = (chunk.id, chunk.article_id, *(metadata.get(name, "") for name in _FILTER_COLUMNS))
+            fields = (
+                chunk.id, chunk.article_id, len(chunk.sentences), *(metadata.get(name, "") for name in _FILTER_COLUMNS)
+            )
             rows.append((fields, " ".join(terms(chunk.searchable_text))))
         sentences = sum(len(chunk.sentences) for chunk in chunks)
         return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
@@ -212,7 +272,7 @@ class LexicalIndex:
             for article in articles:
                 for fields, body in article.chunks:
                     row = db.execute(
-                        f"INSERT INTO chunks(chunk_id, article_id, {', '.join(_FILTER_COLUMNS)}) "
+                        f"INSERT INTO chunks(chunk_id, article_id, sentences, {', '.join(_FILTER_COLUMNS)}) "
                         f"VALUES ({_placeholders(fields)}) RETURNING id", fields,
                     ).fetchone()[0]
                     db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
@@ -291,19 +351,10 @@ class LexicalIndex:
         query_terms = terms(query)
         if not query_terms:
             return []
-        conditions, values = ["terms MATCH ?"], [" OR ".join(_quoted(t) for t in query_terms)]
-        for name, operator, value in filters.conditions() if filters else []:
-            if name not in FILTERABLE:
-                raise ValueError(f"no filter on {name!r}")
-            if operator in _OPERATORS:
-                conditions.append(f"c.{name} {_OPERATORS[operator]} ?")
-                values.append(value)
-            else:
-                negated = "NOT " if operator == "$nin" else ""
-                conditions.append(f"c.{name} {negated}IN ({_placeholders(value)})")
-                values.extend(value)
+        conditions, values = _conditions(filters)
         rows = self._db().execute(
             f"SELECT c.chunk_id, -bm25(terms) FROM terms JOIN chunks c ON c.id = terms.rowid "
-            f"WHERE {' AND '.join(conditions)} ORDER BY bm25(terms) LIMIT ?", (*values, k),
+            f"WHERE {' AND '.join(['terms MATCH ?', *conditions])} ORDER BY bm25(terms) LIMIT ?",
+            (" OR ".join(_quoted(t) for t in query_terms), *values, k),
         )
         return [(chunk_id, float(score)) for chunk_id, score in rows]

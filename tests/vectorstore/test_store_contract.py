@@ -116,6 +116,30 @@ class StoreContract:
         assert {p.chunk.article_id for p in recent} == {"water"}
         assert store.search(query, k=5, filters=Filters(published_to="2020-12-31")) == []
 
+    @pytest.mark.parametrize("within", [2_000, 1], ids=["named-records", "broad-filter"])
+    def test_filters_apply_in_both_dense_searches_either_way(self, store, chunker, monkeypatch, within):
+        # A filter that leaves few chunks names their records to Chroma; past `within` chunks (here: WATER's
+        # two), the results are filtered instead.
+        monkeypatch.setattr("vectorstore.store._SEARCH_WITHIN", within)
+        water, chess = write(store, chunker, WATER), write(store, chunker, CHESS)
+        query = store.embedder.embed_queries(["chess championship"])[0]
+        leila = Filters(authors=("Leila",))
+        assert {chunk_id for chunk_id, _ in store.nearest(query, 5, leila)} == {c.id for c in water}
+        assert {chunk_id for chunk_id, _ in store.sentence_search(query, 5, leila)} == {c.id for c in water}
+        assert store.sentence_search(query, 1, Filters(published_to="2025-12-31"))[0][0] == chess[0].id
+        nothing = Filters(published_to="2020-12-31")
+        assert store.nearest(query, 5, nothing) == [] and store.sentence_search(query, 5, nothing) == []
+
+    def test_a_store_from_before_sentences_were_counted_is_counted_once(self, open_store, store, chunker, embedder):
+        water = write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # the chunks table as older code made it
+            db.execute("ALTER TABLE chunks DROP COLUMN sentences")
+        reopened = open_store(embedder)
+        assert not reopened.lexical.uncounted()
+        assert reopened.lexical.sentence_counts([c.id for c in water]) == {c.id: len(c.sentences) for c in water}
+        query = embedder.embed_queries(["summer water cuts"])[0]
+        assert reopened.sentence_search(query, 1, Filters(authors=("Leila",)))[0][0] == water[1].id
+
     def test_one_article_is_found_by_its_url_and_searched_alone(self, store, chunker):
         page = "https://example.org/chess-final"
         write(store, chunker, WATER)
