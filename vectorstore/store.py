@@ -430,7 +430,8 @@ class ChunkStore:
                 best.setdefault(chunk_of(record_id), 1.0 - float(distance))
             passing = self.lexical.complete(list(best), filters)
             kept = [(chunk_id, similarity) for chunk_id, similarity in best.items() if chunk_id in passing][:k]
-            if len(kept) == k or len(best) == len(passing) or len(got["ids"][0]) < wanted:
+            exhausted = len(got["ids"][0]) < wanted or (within is not None and wanted == len(within))
+            if len(kept) == k or len(best) == len(passing) or exhausted:
                 return kept
             asked *= 4
 
