@@ -24,6 +24,7 @@ from errors import ModelError
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 MANIFEST = "manifest.json"
+KEYS_FILE = "model-keys.json"  # the model folders' hashes, with what their files looked like (model_key)
 # One thread per core for a batch (bench/README.md: on this busy 2-core machine one thread did as well as two,
 # so this is no loss there and the speed-up on a quiet one), and threads that sleep instead of spinning between
 # operators: a spinning thread takes the core from the other requests and processes that share it.
@@ -33,14 +34,35 @@ _OPSET = 17
 _RECIPE = f"opset {_OPSET}, eager attention; int8: dynamic, per channel"
 
 
-def model_key(folder: Path) -> str:
-    """A short hash of every file in a model folder, names and contents, and of how we export: it names the export."""
+def model_key(folder: Path, memo: Path | None = None) -> str:
+    """A short hash of every file in a model folder, names and contents, and of how we export: it names the export.
+
+    Hashing the bundled model's 465 MB took 0.4-0.8 s at every process start; with `memo`, a file beside the
+    exports, the hash is kept with each file's size and modification time and reused while none of them moves."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    seen = [[str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+    place = str(folder.resolve())
+    known = _read_memo(memo).get(place, {}) if memo else {}
+    if known.get("files") == seen and known.get("recipe") == _RECIPE:
+        return known["key"]
     digest = hashlib.sha256(_RECIPE.encode())
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in files:
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
         with path.open("rb") as file:
             digest.update(hashlib.file_digest(file, "sha256").digest())
-    return digest.hexdigest()[:16]
+    key = digest.hexdigest()[:16]
+    if memo:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        kept = _read_memo(memo) | {place: {"files": seen, "recipe": _RECIPE, "key": key}}
+        _replace_atomically(memo, lambda path: path.write_text(json.dumps(kept), encoding="utf-8"))
+    return key
+
+
+def _read_memo(memo: Path) -> dict:
+    try:
+        return json.loads(memo.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent or broken: hashed again and written afresh
+        return {}
 
 
 def cuda_available() -> bool:
@@ -197,7 +219,7 @@ class OnnxEngine:
                 f"the ONNX backends need the model as a folder on disk, and {model_folder} is not one; "
                 "use SANAD_EMBED_BACKEND=torch for a model from the hub"
             )
-        folder = cache / f"{model_folder.name}-{model_key(model_folder)}"
+        folder = cache / f"{model_folder.name}-{model_key(model_folder, cache / KEYS_FILE)}"
         file = INT8_FILE if quantized else FP32_FILE
         if not (folder / file).exists() or not (folder / MANIFEST).exists():
             _build(model_folder, folder, file)

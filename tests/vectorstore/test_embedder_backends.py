@@ -141,13 +141,22 @@ def test_file_that_stays_broken_is_one_line_naming_it(cache_copy, monkeypatch):
     assert message.startswith(f"cannot load the ONNX model {export / onnx_backend.INT8_FILE}: ") and "\n" not in message
 
 
-def test_model_key_changes_with_any_file_of_the_model(tmp_path):
-    (tmp_path / "config.json").write_text("{}")
-    (tmp_path / "weights.bin").write_bytes(b"\x00" * 100)
-    first = onnx_backend.model_key(tmp_path)
-    assert onnx_backend.model_key(tmp_path) == first
-    (tmp_path / "weights.bin").write_bytes(b"\x00" * 99 + b"\x01")
-    assert onnx_backend.model_key(tmp_path) != first
+@pytest.mark.parametrize("memo", [None, "cache/model-keys.json"])
+def test_model_key_changes_with_any_file_of_the_model(tmp_path, memo):
+    model, memo = tmp_path / "model", memo and tmp_path / memo
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "weights.bin").write_bytes(b"\x00" * 100)
+    first = onnx_backend.model_key(model, memo)
+    assert onnx_backend.model_key(model, memo) == first == onnx_backend.model_key(model)
+    (model / "weights.bin").write_bytes(b"\x00" * 99 + b"\x01")  # the same size: its modification time moved
+    second = onnx_backend.model_key(model, memo)
+    assert second != first and second == onnx_backend.model_key(model)
+    (model / "tokenizer.json").write_text("{}")
+    assert onnx_backend.model_key(model, memo) not in (first, second)
+    if memo:
+        memo.write_text("not json")
+        assert onnx_backend.model_key(model, memo) == onnx_backend.model_key(model)
 
 
 def test_onnx_needs_a_model_folder(base_settings, tmp_path):
