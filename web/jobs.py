@@ -58,16 +58,11 @@ class WriteJobs:
         self._lock = threading.Lock()  # one connection, shared by the request threads and the worker
         self._waiting: queue.Queue[tuple[str, list[Article]] | None] = queue.Queue()
         self._stopped = threading.Event()
-        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         """Start the worker and the thread that marks this process's jobs as seen."""
-        self._threads = [
-            threading.Thread(target=self._work, name="sanad-write-jobs", daemon=True),
-            threading.Thread(target=self._mark_seen, name="sanad-write-jobs-seen", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        threading.Thread(target=self._work, name="sanad-write-jobs", daemon=True).start()
+        threading.Thread(target=self._mark_seen, name="sanad-write-jobs-seen", daemon=True).start()
 
     def stop(self) -> None:
         """Stop taking jobs; the ones not finished are interrupted (the worker is a daemon: an article it is
