@@ -112,10 +112,14 @@ class LexicalIndex:
         self._db().executescript(_SCHEMA)
         # A store from before chunks counted their sentence records gets the column empty, and a mark that
         # ChunkStore fills it (and clears the mark) from Chroma.
-        with self._transaction() as db:
-            if "sentences" not in {row[1] for row in db.execute("PRAGMA table_info(chunks)")}:
-                db.execute("ALTER TABLE chunks ADD COLUMN sentences INTEGER")
-                db.execute("INSERT INTO meta VALUES ('sentences_uncounted', '1')")
+        if not self._counts_sentences():
+            with self._transaction() as db:
+                if not self._counts_sentences():  # another process may have added it meanwhile
+                    db.execute("ALTER TABLE chunks ADD COLUMN sentences INTEGER")
+                    db.execute("INSERT INTO meta VALUES ('sentences_uncounted', '1')")
+
+    def _counts_sentences(self) -> bool:
+        return "sentences" in {row[1] for row in self._db().execute("PRAGMA table_info(chunks)")}
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection: sqlite3 connections must not be shared between threads."""
