@@ -1,13 +1,14 @@
 """The store's own costs as it grows: one article added, questions' store lookups, memory, disk, start-up.
 
-    python bench/scale.py --chunks N [--server URL] [--json] [--articles DIR]
+    python bench/scale.py --chunks N [--server URL] [--json] [--articles DIR] [--db DIR] [--questions FILE]
 
 A STAND-IN EMBEDDER returns random unit vectors instantly, so only the store is timed (Chroma, the ledger and
 the FTS5 index), never the model. Articles are made of sentences drawn from real news (news-ar by default),
 with random dates over two years and one of 20 sources. The store is filled through `write_articles`, 50
 articles at a time, then measured in a fresh process: start-up (open + first question), adding one article,
 and a question's store lookups (BM25, dense chunks, dense sentences, passages, the answer step's sentences)
-with no filter and with a one-month date filter. Prints figures; asserts nothing.
+with no filter and with a one-month date filter. A question's text is a sentence of the articles, or one of the
+`--questions` (real questions are shorter, so their BM25 is cheaper). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -100,18 +101,18 @@ def fill(settings, chunks: int, pool: list[str]) -> None:
         print(f"  {written} chunks, {time.perf_counter() - started:.0f}s", file=sys.stderr)
 
 
-def measure(settings, pool: list[str]) -> dict:
-    """Figures for the store as it is, in this (fresh) process."""
+def measure(settings, pool: list[str], asked: list[str]) -> dict:
+    """Figures for the store as it is, in this (fresh) process, asking the texts in `asked`."""
     rng = random.Random(2)
     started = time.perf_counter()
     store = ChunkStore(settings, StandInEmbedder(2))
     embedder = store.embedder
-    store.lexical_search(rng.choice(pool), CANDIDATES)
+    store.lexical_search(rng.choice(asked), CANDIDATES)
     store.nearest(embedder.embed_queries([""])[0], CANDIDATES)
     startup = time.perf_counter() - started
 
     def question(filters: Filters | None) -> float:
-        text, vector = rng.choice(pool), embedder.embed_queries([""])[0]
+        text, vector = rng.choice(asked), embedder.embed_queries([""])[0]
         began = time.perf_counter()
         found = [i for i, _ in store.lexical_search(text, CANDIDATES, filters)]
         found += [i for i, _ in store.nearest(vector, CANDIDATES, filters)]
@@ -151,21 +152,29 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON line only")
     parser.add_argument("--articles", type=Path, default=DEFAULT_ARTICLES, help="where the sentences come from")
     parser.add_argument("--db", type=Path, help="keep the store in this folder (grown further if it exists)")
+    parser.add_argument(
+        "--questions", type=Path, help='ask these (JSON lines with "question") instead of sentences of the articles'
+    )
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)  # the fresh process
     args = parser.parse_args()
 
     pool = _pool(args.articles)
+    asked = pool
+    if args.questions:
+        lines = args.questions.read_text(encoding="utf-8").splitlines()
+        asked = [json.loads(line)["question"] for line in lines if line.strip()]
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.db or Path(scratch)
         settings = load_settings(data_dir=folder, chroma_url=args.server, collection=f"scale{args.chunks}")
         if args.measure_only:
-            print(json.dumps(measure(settings, pool)))
+            print(json.dumps(measure(settings, pool, asked)))
             return
         started = time.perf_counter()
         fill(settings, args.chunks, pool)
         filled = time.perf_counter() - started
         command = [sys.executable, __file__, "--chunks", str(args.chunks), "--articles", str(args.articles),
-                   "--db", str(folder), "--measure-only", *(["--server", args.server] if args.server else [])]
+                   "--db", str(folder), "--measure-only", *(["--server", args.server] if args.server else []),
+                   *(["--questions", str(args.questions)] if args.questions else [])]
         figures = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         if args.json:
             print(json.dumps(figures))
