@@ -40,9 +40,10 @@ def model_key(folder: Path, memo: Path | None = None) -> str:
     Hashing the bundled model's 465 MB took 0.4-0.8 s at every process start; with `memo`, a file beside the
     exports, the hash is kept with each file's size and modification time and reused while none of them moves."""
     files = sorted(p for p in folder.rglob("*") if p.is_file())
-    seen = [[str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+    seen = [[str(p.relative_to(folder)), stat.st_size, stat.st_mtime_ns] for p in files if (stat := p.stat())]
     place = str(folder.resolve())
-    known = _read_memo(memo).get(place, {}) if memo else {}
+    memos = _read_memo(memo) if memo else {}
+    known = memos.get(place, {})
     if known.get("files") == seen and known.get("recipe") == _RECIPE:
         return known["key"]
     digest = hashlib.sha256(_RECIPE.encode())
@@ -53,7 +54,7 @@ def model_key(folder: Path, memo: Path | None = None) -> str:
     key = digest.hexdigest()[:16]
     if memo:
         memo.parent.mkdir(parents=True, exist_ok=True)
-        kept = _read_memo(memo) | {place: {"files": seen, "recipe": _RECIPE, "key": key}}
+        kept = memos | {place: {"files": seen, "recipe": _RECIPE, "key": key}}
         _replace_atomically(memo, lambda path: path.write_text(json.dumps(kept), encoding="utf-8"))
     return key
 

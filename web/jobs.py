@@ -65,8 +65,8 @@ class WriteJobs:
         threading.Thread(target=self._mark_seen, name="sanad-write-jobs-seen", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop taking jobs; the ones not finished are interrupted (the worker is a daemon: an article it is
-        writing when the process exits is left unseen, not half-stored)."""
+        """Stop working (the app is shutting down): this process's unfinished jobs are marked interrupted. The
+        worker is a daemon: an article it is writing when the process exits is left unseen, not half-stored."""
         self._stopped.set()
         self._waiting.put(None)
         self._execute(
