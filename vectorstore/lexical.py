@@ -23,8 +23,11 @@ ASCII punctuation (which terms never contain) and only folds ASCII capitals, whi
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import string
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +43,10 @@ _BATCH = 500
 _FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
 _FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
+# What FTS5's ascii tokenizer (with "~" and "_" as token characters) takes as one token: the term counts are
+# kept per token so that they equal FTS5's own (its `vocab` table, which is too slow to ask per question).
+_TOKEN = re.compile(r"[0-9A-Za-z~_\u0080-\U0010FFFF]+")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +66,7 @@ CREATE INDEX IF NOT EXISTS chunks_outlet ON chunks(outlet);
 CREATE INDEX IF NOT EXISTS chunks_section ON chunks(section);
 CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, tokenize="ascii tokenchars '~_'");
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
+CREATE TABLE IF NOT EXISTS term_counts(term TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 INSERT OR IGNORE INTO meta VALUES ('revision', '0');
 """
@@ -75,6 +83,11 @@ def _placeholders(values: list) -> str:
 
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+def _folded(term: str) -> str:
+    """The term as FTS5's ascii tokenizer indexes it: ASCII capitals (name keys) folded, nothing else."""
+    return term.translate(_ASCII_LOWER)
 
 
 def _conditions(filters: Filters | None) -> tuple[list[str], list]:
@@ -117,9 +130,35 @@ class LexicalIndex:
                 if not self._counts_sentences():  # another process may have added it meanwhile
                     db.execute("ALTER TABLE chunks ADD COLUMN sentences INTEGER")
                     db.execute("INSERT INTO meta VALUES ('sentences_uncounted', '1')")
+        # A store from before the index kept its term counts has them counted once, from FTS5's own.
+        if not self._counts_terms():
+            with self._transaction() as db:
+                if not self._counts_terms():
+                    self._recount_terms(db)
 
     def _counts_sentences(self) -> bool:
         return "sentences" in {row[1] for row in self._db().execute("PRAGMA table_info(chunks)")}
+
+    def _counts_terms(self) -> bool:
+        return self._db().execute("SELECT 1 FROM meta WHERE key = 'terms_counted'").fetchone() is not None
+
+    @staticmethod
+    def _recount_terms(db: sqlite3.Connection) -> None:
+        """Set every term's count from FTS5's vocabulary (a scan of the whole index: migrations only)."""
+        db.execute("DELETE FROM term_counts")
+        db.execute("INSERT INTO term_counts SELECT term, doc FROM vocab")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_counted', '1')")
+
+    @staticmethod
+    def _tally(db: sqlite3.Connection, bodies: list[str], sign: int) -> None:
+        """Count these chunks' terms in (sign 1) or out (sign -1) of the term counts."""
+        counts = Counter(token for body in bodies for token in {_folded(t) for t in _TOKEN.findall(body)})
+        db.executemany(
+            "INSERT INTO term_counts VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET chunks = chunks + excluded.chunks",
+            [(term, sign * count) for term, count in counts.items()],
+        )
+        if sign < 0:
+            db.executemany("DELETE FROM term_counts WHERE term = ? AND chunks <= 0", [(term,) for term in counts])
 
     def _db(self) -> sqlite3.Connection:
         """This thread's connection: sqlite3 connections must not be shared between threads."""
@@ -245,6 +284,10 @@ class LexicalIndex:
         with self._transaction() as db:
             for article_id in article_ids:
                 db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
+                bodies = db.execute(
+                    "SELECT body FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,)
+                ).fetchall()
+                self._tally(db, [body for (body,) in bodies], -1)
                 db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
                 db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
@@ -274,6 +317,7 @@ class LexicalIndex:
         Returns the new revision."""
         with self._transaction() as db:
             for article in articles:
+                self._tally(db, [body for _, body in article.chunks], 1)
                 for fields, body in article.chunks:
                     row = db.execute(
                         f"INSERT INTO chunks(chunk_id, article_id, sentences, {', '.join(_FILTER_COLUMNS)}) "
@@ -302,6 +346,13 @@ class LexicalIndex:
             " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM terms))"
         ).fetchone()[0]
 
+    def miscounted_terms(self) -> int:
+        """Terms whose kept count differs from FTS5's own (0 in a sound index)."""
+        return self._db().execute(
+            "SELECT (SELECT count(*) FROM (SELECT term, doc FROM vocab EXCEPT SELECT term, chunks FROM term_counts))"
+            " + (SELECT count(*) FROM (SELECT term, chunks FROM term_counts EXCEPT SELECT term, doc FROM vocab))"
+        ).fetchone()[0]
+
     def chunk_ids(self) -> list[str]:
         """Every indexed chunk's id."""
         return [row[0] for row in self._db().execute("SELECT chunk_id FROM chunks")]
@@ -314,6 +365,7 @@ class LexicalIndex:
                     "UPDATE terms SET body = ? WHERE rowid = (SELECT id FROM chunks WHERE chunk_id = ?)",
                     (" ".join(terms(chunk.searchable_text)), chunk.id),
                 )
+            self._recount_terms(db)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             self._bump(db)
 
@@ -341,24 +393,28 @@ class LexicalIndex:
     def document_frequencies(self, analysed: list[str]) -> dict[str, int]:
         """How many chunks contain each analysed term (as `analysis.terms` writes it); 0 for unknown terms."""
         wanted = list(dict.fromkeys(analysed))
-        # The tokenizer folded ASCII capitals (name keys) when indexing; look them up the same way.
         counts: dict[str, int] = {}
-        for batch in _slices([term.lower() for term in wanted]):
+        for batch in _slices([_folded(term) for term in wanted]):
             counts.update(self._db().execute(
-                f"SELECT term, doc FROM vocab WHERE term IN ({_placeholders(batch)})", batch
+                f"SELECT term, chunks FROM term_counts WHERE term IN ({_placeholders(batch)})", batch
             ))
-        return {term: counts.get(term.lower(), 0) for term in wanted}
+        return {term: counts.get(_folded(term), 0) for term in wanted}
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score, higher is better) pairs for `query`, filters applied by SQL;
         chunks with no query term are left out."""
-        query_terms = terms(query)
-        if not query_terms:
+        counts = self.document_frequencies(terms(query))
+        if not counts:
             return []
+        # FTS5 weighs a term found in more than half the chunks at nearly 0 (its IDF is clamped to 1e-6) but still
+        # walks all its postings: asking without such terms ranks the same and, at 100k chunks, takes half the
+        # time. If every term is that common, the rarest is asked.
+        half = len(self) / 2
+        asked = [term for term, count in counts.items() if count <= half] or [min(counts, key=counts.get)]
         conditions, values = _conditions(filters)
         rows = self._db().execute(
             f"SELECT c.chunk_id, -bm25(terms) FROM terms JOIN chunks c ON c.id = terms.rowid "
             f"WHERE {' AND '.join(['terms MATCH ?', *conditions])} ORDER BY bm25(terms) LIMIT ?",
-            (" OR ".join(_quoted(t) for t in query_terms), *values, k),
+            (" OR ".join(_quoted(t) for t in asked), *values, k),
         )
         return [(chunk_id, float(score)) for chunk_id, score in rows]

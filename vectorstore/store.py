@@ -333,7 +333,7 @@ class ChunkStore:
         with self._writer.held(), self._using() as chroma:
             ledger, pending = self.lexical.census(), set(self.lexical.pending())
             chunks, sentences = (_records_by(collection, "article_id") for collection in (chroma.chunks, chroma.sentences))
-            unmatched = self.lexical.unmatched_terms()
+            unmatched, miscounted = self.lexical.unmatched_terms(), self.lexical.miscounted_terms()
         problems = []
         for article_id, (counted, counted_sentences, indexed) in sorted(ledger.items()):
             found = (chunks.pop(article_id, 0), sentences.pop(article_id, 0), indexed)
@@ -346,6 +346,8 @@ class ChunkStore:
             problems.append(f"{article_id}: Chroma holds records of an article that is not in the ledger")
         if unmatched:
             problems.append(f"the lexical index has {unmatched} term or field rows without their counterpart")
+        if miscounted:
+            problems.append(f"the lexical index counts {miscounted} terms in a different number of chunks than it holds")
         return problems
 
     # --- reading ---

@@ -177,6 +177,7 @@ class StoreContract:
             monkeypatch.setattr(LexicalIndex, method, lambda *args: pytest.fail("rebuilt on restart"))
         reopened = open_store(embedder)
         assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
+        assert reopened.lexical.miscounted_terms() == 0
 
     def test_other_model_is_refused(self, open_store, store, chunker, embedder):
         write(store, chunker, CHESS)
@@ -211,6 +212,21 @@ class StoreContract:
         asked = analysis.terms("Desalination plant championship") + ["absent"]
         assert asked[1] == "~DSLNTN"
         assert store.lexical.document_frequencies(asked) == {"desalin": 2, "~DSLNTN": 2, "plant": 2, "championship": 1, "absent": 0}
+        store.delete_article("chess")
+        assert store.lexical.document_frequencies(asked)["championship"] == 0
+        assert store.lexical.miscounted_terms() == 0
+        # A term in more than half the chunks weighs nearly nothing in BM25, and is not asked unless it is all.
+        assert [i for i, _ in store.lexical_search("desalination summer", k=5)] == [water[1].id]
+        assert {i for i, _ in store.lexical_search("desalination", k=5)} == {c.id for c in water}
+
+    def test_a_store_from_before_terms_were_counted_is_counted_once(self, open_store, store, chunker, embedder):
+        write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # the index as older code left it
+            db.execute("DROP TABLE term_counts")
+            db.execute("DELETE FROM meta WHERE key = 'terms_counted'")
+        reopened = open_store(embedder)
+        assert reopened.lexical.document_frequencies(["desalin", "~DSLNTN", "summer"]) == {"desalin": 2, "~DSLNTN": 2, "summer": 1}
+        assert reopened.lexical.miscounted_terms() == 0
 
     def test_an_article_larger_than_one_chroma_call_is_stored_whole(self, store, embedder):
         # More sentences than Chroma takes in one call; vectors are random unit vectors, the model is not the point.
@@ -245,6 +261,7 @@ class StoreContract:
         reopened = open_store(embedder)
         assert reopened.lexical.terms_version() == analysis.TERMS_VERSION
         assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
+        assert reopened.lexical.miscounted_terms() == 0
 
 
 class TestEmbeddedStore(StoreContract):
