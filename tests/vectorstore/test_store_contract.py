@@ -72,7 +72,7 @@ class StoreContract:
         assert store.versions(["water", "absent"]) == {"water": (WATER.fingerprint, {c.id for c in chunks})}
 
     def test_rewrite_leaves_no_stale_chunk(self, store, chunker):
-        old = write(store, chunker, WATER)
+        write(store, chunker, WATER)
         shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
         new = write(store, chunker, shorter)
         assert store.count() == len(new) == 1
@@ -236,7 +236,11 @@ class StoreContract:
         sentences = sum(len(c.sentences) for c in chunks)
         assert sentences > store.max_batch
         rng = np.random.default_rng(0)
-        unit = lambda n: (v := rng.normal(size=(n, embedder.dim)).astype(np.float32)) / np.linalg.norm(v, axis=1, keepdims=True)
+
+        def unit(n: int) -> np.ndarray:
+            vectors = rng.normal(size=(n, embedder.dim)).astype(np.float32)
+            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
         assert store.write_article(chunks, unit(len(chunks)), unit(sentences))
         assert store.versions(["long"])["long"] == (article.fingerprint, {c.id for c in chunks})
         found = store.sentences([chunks[-1].id], unit(1)[0])
