@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     retrieval: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="How passages are found.")
     fusion_candidates: int = Field(30, ge=1, le=500, description="Candidates each ranking hands to fusion.")
     # Fusion weights, tuned with `rag eval` on ARCD plus our English questions (see bench/README.md).
-    sentence_weight: float = Field(1.5, ge=0, le=10, description="Fusion weight of chunks ranked by best sentence.")
     chunk_weight: float = Field(0.5, ge=0, le=10, description="Fusion weight of chunks ranked as wholes.")
     lexical_weight: float = Field(1.0, ge=0, le=10, description="Fusion weight of the BM25 ranking.")
     answer_model: Path | None = Field(
