@@ -78,10 +78,14 @@ class Chunk:
         which overlap their sentence and each other."""
         sentences = sentence_spans(self.text)
         spans = sentences + [window for s, e in sentences for window in clause_windows(self.text, s, e)]
-        return [
-            Sentence(f"{self.id}{Sentence.ID_MARK}{i}", self.id, self.title, self.text[s:e], self.start + s, self.start + e)
-            for i, (s, e) in enumerate(spans)
-        ]
+        return [self.unit(n, s, e) for n, (s, e) in enumerate(spans)]
+
+    def unit(self, number: int, start: int, end: int) -> Sentence:
+        """The chunk's unit `number`, which spans text[start:end]."""
+        return Sentence(
+            f"{self.id}{Sentence.ID_MARK}{number}", self.id, self.title, self.text[start:end], self.start + start,
+            self.start + end,
+        )
 
     def metadata(self) -> dict[str, str | int]:
         """Everything but the id and text, as Chroma stores it, with the date as a number filters can compare."""

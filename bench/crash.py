@@ -9,7 +9,7 @@ batches, as a long ingest is, instead of one at the end) and times that run. The
 the same ingest, kills it with SIGKILL after a random time within that run's length, notes how many articles the
 ledger held and whether one was half-written (withdrawn, its ledger row not yet written), runs the same ingest
 again to the end, and compares the store with the clean one article by article: fingerprint, ledger counts,
-lexical rows, Chroma's chunk and sentence records, and nothing in Chroma outside the ledger. Prints a line per
+lexical rows, unit vectors, Chroma's chunk records, and nothing in Chroma outside the ledger. Prints a line per
 kill and the count of equal stores; asserts nothing. The tests do the same on 12 small articles and 4 kills
 (tests/ingest/test_crash_safety.py), whose comparison this uses.
 """

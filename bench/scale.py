@@ -6,7 +6,7 @@ A STAND-IN EMBEDDER returns random unit vectors instantly, so only the store is 
 the FTS5 index), never the model. Articles are made of sentences drawn from real news (news-ar by default),
 with random dates over two years and one of 20 sources. The store is filled through `write_articles`, 50
 articles at a time, then measured in a fresh process: start-up (open + first question), adding one article,
-and a question's store lookups (BM25, dense chunks, dense sentences, passages, the answer step's sentences)
+and a question's store lookups (BM25, dense chunks, passages, the answer step's unit vectors)
 with no filter and with a one-month date filter. A question's text is a sentence of the articles, or one of the
 `--questions` (real questions are shorter, so their BM25 is cheaper). Prints figures; asserts nothing.
 """
@@ -116,10 +116,8 @@ def measure(settings, pool: list[str], asked: list[str]) -> dict:
         began = time.perf_counter()
         found = [i for i, _ in store.lexical_search(text, CANDIDATES, filters)]
         found += [i for i, _ in store.nearest(vector, CANDIDATES, filters)]
-        found += [i for i, _ in store.sentence_search(vector, CANDIDATES, filters)]
         top = list(dict.fromkeys(found))[:5]
-        store.passages(top, vector)
-        store.sentences(top, vector)
+        store.sentences([passage.chunk for passage in store.passages(top, vector)], vector)
         return (time.perf_counter() - began) * 1000
 
     def month() -> Filters:

@@ -188,7 +188,7 @@ def check(argv: list[str]) -> int:
         counted = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         print(f"{counted} in {total} articles: `python -m ingest delete ID`, then ingest it again")
         return 1
-    print(f"sound: {total} articles, {store.count()} chunks, each whole in Chroma and in the lexical index")
+    print(f"sound: {total} articles, {store.count()} chunks, each whole in Chroma and in the SQLite file")
     return 0
 
 

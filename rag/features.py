@@ -101,7 +101,7 @@ class FeatureMaker:
     def candidates(self, question: str, vector: np.ndarray, passages: list[Passage]) -> list[Candidate]:
         """Every unit of the top passages with its feature row, in passage then text order."""
         read = passages[:PASSAGES_READ]
-        units = self.store.sentences([p.chunk.id for p in read], vector)
+        units = self.store.sentences([p.chunk for p in read], vector)
         if not units:
             return []
         language = guess_language(question)

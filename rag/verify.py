@@ -61,7 +61,7 @@ class CitationVerifier:
         if missing := _numbers(claim) - _numbers(text):
             return f"states {sorted(missing)[0]}, which its passages do not"
         similarity = max(
-            (score for _, score in self.store.sentences([p.chunk.id for p in backing], vector)), default=0.0
+            (score for _, score in self.store.sentences([p.chunk for p in backing], vector)), default=0.0
         )
         crosses = any(languages_differ(p.chunk.lang, language) for p in backing)
         bar = self.settings.support_similarity_cross_language if crosses else self.settings.support_similarity

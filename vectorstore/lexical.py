@@ -1,4 +1,5 @@
-"""The store's SQLite file: the ledger of complete articles and the BM25 index of their chunks' terms.
+"""The store's SQLite file: the ledger of complete articles, the BM25 index of their chunks' terms, and the
+vectors of their chunks' units (sentences and clause windows).
 
 One file per store (DATA_DIR/lexical/<collection>.sqlite3), shared by every process that opens the store: WAL
 mode lets readers go on while one writer commits, and each write is a transaction, so a reader sees an article's
@@ -16,6 +17,12 @@ Why SQLite FTS5 (issue 10):
   time proportional to one article, is read from disk on demand (memory does not grow with the store, start-up
   reads nothing), and filters are SQL conditions on indexed columns.
 
+Why unit vectors here and not in Chroma: answers read the units of a question's five best passages, by chunk,
+and nothing searches all units at once (retrieval ranks chunks). In Chroma each unit was a record of an HNSW
+index held in memory, about 17 per chunk: 1.7M vectors and 3.6 GB of RSS at 100k chunks, and the most of each
+write. Here they are a float16 matrix per chunk, read from disk by chunk, and written in the transaction that
+writes the article's ledger row. A unit is named by its span in the chunk, so the text is the chunk's own.
+
 Chunks are indexed as Sanad's analysed terms (`analysis.terms`: Arabic stems, "~" name keys) joined by spaces.
 The `ascii` tokenizer with "~" and "_" as token characters keeps every term whole: it splits on spaces and
 ASCII punctuation (which terms never contain) and only folds ASCII capitals, which only name keys have.
@@ -23,6 +30,7 @@ ASCII punctuation (which terms never contain) and only folds ASCII capitals, whi
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import string
@@ -32,6 +40,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from analysis import TERMS_VERSION, terms
 from records import Chunk, Filters
@@ -56,7 +66,7 @@ CREATE TABLE IF NOT EXISTS articles(
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, article_id TEXT NOT NULL,
     published_day INTEGER NOT NULL, source TEXT NOT NULL, author TEXT NOT NULL, lang TEXT NOT NULL,
-    outlet TEXT NOT NULL, section TEXT NOT NULL, sentences INTEGER);
+    outlet TEXT NOT NULL, section TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE INDEX IF NOT EXISTS chunks_day ON chunks(published_day);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
@@ -68,6 +78,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, tokenize="ascii tokenc
 CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
 CREATE TABLE IF NOT EXISTS term_counts(term TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unit_vectors(chunk INTEGER PRIMARY KEY, spans TEXT NOT NULL, vectors BLOB NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('revision', '0');
 """
 
@@ -83,6 +94,20 @@ def _placeholders(values: list) -> str:
 
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+def _unit_rows(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple[str, bytes]]:
+    """Each chunk's unit row: its units' spans in its text (JSON) and their vectors (float16: the cosines an
+    answer compares differ by under 0.001 from float32's)."""
+    rows, at = [], 0
+    for chunk in chunks:
+        units = chunk.sentences
+        spans = [[unit.start - chunk.start, unit.end - chunk.start] for unit in units]
+        rows.append((json.dumps(spans), vectors[at : at + len(units)].astype(np.float16).tobytes()))
+        at += len(units)
+    if at != len(vectors):
+        raise ValueError(f"{len(vectors)} unit vectors for {at} units")
+    return rows
 
 
 def _folded(term: str) -> str:
@@ -108,10 +133,11 @@ def _conditions(filters: Filters | None) -> tuple[list[str], list]:
 
 @dataclass(frozen=True)
 class PreparedArticle:
-    """An article's ledger row and its chunks' fields and analysed terms, ready to commit."""
+    """An article's ledger row, and for each chunk its fields, analysed terms and unit row (spans, vectors; None
+    when the vectors are still to be found), ready to commit."""
 
     ledger: tuple
-    chunks: list[tuple[tuple, str]]
+    chunks: list[tuple[tuple, str, tuple[str, bytes] | None]]
 
 
 class LexicalIndex:
@@ -122,22 +148,20 @@ class LexicalIndex:
         self.created = not path.exists()  # a store from before the ledger may need adopting (ChunkStore)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        had_units = self._has_table("unit_vectors")
         self._db().executescript(_SCHEMA)
-        # A store from before chunks counted their sentence records gets the column empty, and a mark that
-        # ChunkStore fills it (and clears the mark) from Chroma.
-        if not self._counts_sentences():
+        # A store from before unit vectors were kept here has them in Chroma: a mark that ChunkStore moves them.
+        if not had_units and len(self):
             with self._transaction() as db:
-                if not self._counts_sentences():  # another process may have added it meanwhile
-                    db.execute("ALTER TABLE chunks ADD COLUMN sentences INTEGER")
-                    db.execute("INSERT INTO meta VALUES ('sentences_uncounted', '1')")
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('units_missing', '1')")
         # A store from before the index kept its term counts has them counted once, from FTS5's own.
         if not self._counts_terms():
             with self._transaction() as db:
                 if not self._counts_terms():
                     self._recount_terms(db)
 
-    def _counts_sentences(self) -> bool:
-        return "sentences" in {row[1] for row in self._db().execute("PRAGMA table_info(chunks)")}
+    def _has_table(self, name: str) -> bool:
+        return self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
     def _counts_terms(self) -> bool:
         return self._db().execute("SELECT 1 FROM meta WHERE key = 'terms_counted'").fetchone() is not None
@@ -230,49 +254,54 @@ class LexicalIndex:
             ))
         return found
 
-    def matching(self, filters: Filters, most: int) -> dict[str, int | None] | None:
-        """Every complete chunk that passes `filters`, with its number of sentence records (None: not counted
-        yet); None when more than `most` pass."""
+    def matching(self, filters: Filters, most: int) -> list[str] | None:
+        """Every complete chunk that passes `filters`; None when more than `most` pass."""
         conditions, values = _conditions(filters)
         rows = self._db().execute(
-            f"SELECT chunk_id, sentences FROM chunks c WHERE {' AND '.join(conditions) or '1'} LIMIT ?",
-            (*values, most + 1),
+            f"SELECT chunk_id FROM chunks c WHERE {' AND '.join(conditions) or '1'} LIMIT ?", (*values, most + 1)
         ).fetchall()
-        return dict(rows) if len(rows) <= most else None
+        return [row[0] for row in rows] if len(rows) <= most else None
 
-    def sentence_counts(self, chunk_ids: list[str]) -> dict[str, int | None]:
-        """How many sentence records each of these complete chunks has (None: not counted yet)."""
-        found: dict[str, int | None] = {}
+    # --- unit vectors ---
+
+    def units(self, chunk_ids: list[str]) -> dict[str, tuple[str, list[tuple[int, int]], np.ndarray]]:
+        """For each of these stored chunks that has its unit vectors: its article's fingerprint, its units' spans
+        in its text, and their vectors (float32, one row a unit)."""
+        found = {}
         for batch in _slices(list(dict.fromkeys(chunk_ids))):
-            found.update(self._db().execute(
-                f"SELECT chunk_id, sentences FROM chunks WHERE chunk_id IN ({_placeholders(batch)})", batch
-            ))
-        return found
-
-    def uncounted(self) -> bool:
-        """Whether chunks' sentence records are still to be counted (a store from before they were)."""
-        return self._db().execute("SELECT 1 FROM meta WHERE key = 'sentences_uncounted'").fetchone() is not None
-
-    def count_sentences(self, counts: dict[str, int]) -> None:
-        """Record how many sentence records each chunk has, for chunks not counted yet."""
-        with self._transaction() as db:
-            db.executemany(
-                "UPDATE chunks SET sentences = ? WHERE chunk_id = ? AND sentences IS NULL",
-                [(count, chunk_id) for chunk_id, count in counts.items()],
+            rows = self._db().execute(
+                f"SELECT c.chunk_id, a.fingerprint, u.spans, u.vectors FROM chunks c JOIN articles a USING (article_id) "
+                f"JOIN unit_vectors u ON u.chunk = c.id WHERE c.chunk_id IN ({_placeholders(batch)})", batch,
             )
-            db.execute("UPDATE chunks SET sentences = 0 WHERE sentences IS NULL")
-            db.execute("DELETE FROM meta WHERE key = 'sentences_uncounted'")
-            self._bump(db)
-
-    def titles(self, chunk_ids: list[str]) -> dict[str, str]:
-        """The article title of each of these chunks (sentence records do not repeat it)."""
-        found: dict[str, str] = {}
-        for batch in _slices(list(dict.fromkeys(chunk_ids))):
-            found.update(self._db().execute(
-                f"SELECT c.chunk_id, a.title FROM chunks c JOIN articles a USING (article_id) "
-                f"WHERE c.chunk_id IN ({_placeholders(batch)})", batch,
-            ))
+            for chunk_id, fingerprint, spans, vectors in rows:
+                spans = [tuple(span) for span in json.loads(spans)]
+                vectors = np.frombuffer(vectors, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
+                found[chunk_id] = (fingerprint, spans, vectors)
         return found
+
+    def units_missing(self) -> bool:
+        """Whether some chunks' unit vectors are still to be found (a store from before they were kept here, or
+        chunks adopted from Chroma)."""
+        return self._db().execute("SELECT 1 FROM meta WHERE key = 'units_missing'").fetchone() is not None
+
+    def chunks_without_units(self) -> list[str]:
+        """Every indexed chunk that has no unit vectors."""
+        return [row[0] for row in self._db().execute(
+            "SELECT chunk_id FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM unit_vectors u WHERE u.chunk = c.id)"
+        )]
+
+    def add_units(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Keep the unit vectors of these indexed chunks (`chunk.sentences` in order, all chunks' in one array)."""
+        with self._transaction() as db:
+            for chunk, row in zip(chunks, _unit_rows(chunks, vectors)):
+                db.execute(
+                    "INSERT OR REPLACE INTO unit_vectors SELECT id, ?, ? FROM chunks WHERE chunk_id = ?", (*row, chunk.id)
+                )
+
+    def units_found(self) -> None:
+        """Every chunk has its unit vectors."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = 'units_missing'")
 
     def pending(self) -> list[str]:
         """Articles whose write or delete began and did not finish (a writer was killed)."""
@@ -288,6 +317,7 @@ class LexicalIndex:
                     "SELECT body FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,)
                 ).fetchall()
                 self._tally(db, [body for (body,) in bodies], -1)
+                db.execute("DELETE FROM unit_vectors WHERE chunk IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
                 db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
                 db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
@@ -299,16 +329,17 @@ class LexicalIndex:
             db.execute("DELETE FROM pending WHERE article_id = ?", (article_id,))
 
     @staticmethod
-    def prepare(chunks: list[Chunk]) -> PreparedArticle:
-        """What `commit_articles` writes for an article, analysed beforehand so that no lock waits on analysis."""
+    def prepare(chunks: list[Chunk], unit_vectors: np.ndarray | None) -> PreparedArticle:
+        """What `commit_articles` writes for an article, analysed beforehand so that no lock waits on analysis:
+        with the vectors of its chunks' units (`chunk.sentences` in order, all chunks' in one array), or None
+        when they are still to be found (`add_units`)."""
         first = chunks[0]
+        units = _unit_rows(chunks, unit_vectors) if unit_vectors is not None else [None] * len(chunks)
         rows = []
-        for chunk in chunks:
+        for chunk, unit_row in zip(chunks, units):
             metadata = chunk.metadata()
-            fields = (
-                chunk.id, chunk.article_id, len(chunk.sentences), *(metadata.get(name, "") for name in _FILTER_COLUMNS)
-            )
-            rows.append((fields, " ".join(terms(chunk.searchable_text))))
+            fields = (chunk.id, chunk.article_id, *(metadata.get(name, "") for name in _FILTER_COLUMNS))
+            rows.append((fields, " ".join(terms(chunk.searchable_text)), unit_row))
         sentences = sum(len(chunk.sentences) for chunk in chunks)
         return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
 
@@ -317,33 +348,45 @@ class LexicalIndex:
         Returns the new revision."""
         with self._transaction() as db:
             for article in articles:
-                self._tally(db, [body for _, body in article.chunks], 1)
-                for fields, body in article.chunks:
+                self._tally(db, [body for _, body, _ in article.chunks], 1)
+                for fields, body, unit_row in article.chunks:
                     row = db.execute(
-                        f"INSERT INTO chunks(chunk_id, article_id, sentences, {', '.join(_FILTER_COLUMNS)}) "
+                        f"INSERT INTO chunks(chunk_id, article_id, {', '.join(_FILTER_COLUMNS)}) "
                         f"VALUES ({_placeholders(fields)}) RETURNING id", fields,
                     ).fetchone()[0]
                     db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
+                    if unit_row is None:
+                        db.execute("INSERT OR IGNORE INTO meta VALUES ('units_missing', '1')")
+                    else:
+                        db.execute("INSERT INTO unit_vectors VALUES (?, ?, ?)", (row, *unit_row))
                 db.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)", article.ledger)
                 db.execute("DELETE FROM pending WHERE article_id = ?", (article.ledger[0],))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             return self._bump(db)
 
-    def census(self) -> dict[str, tuple[int, int, int]]:
-        """Per stored article: the chunks and sentences its ledger row counts, and its chunks in the index."""
+    def census(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per stored article: the chunks and units its ledger row counts, its chunks in the index, and the units
+        whose vectors are kept."""
         db = self._db()
-        indexed = dict(db.execute("SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
+        indexed = {
+            article_id: (chunks, units or 0) for article_id, chunks, units in db.execute(
+                "SELECT c.article_id, count(*), sum(json_array_length(u.spans)) FROM chunks c "
+                "LEFT JOIN unit_vectors u ON u.chunk = c.id GROUP BY c.article_id"
+            )
+        }
         return {
-            article_id: (chunks, sentences, indexed.pop(article_id, 0))
-            for article_id, chunks, sentences in db.execute("SELECT article_id, chunks, sentences FROM articles")
-        } | {article_id: (0, 0, chunks) for article_id, chunks in indexed.items()}
+            article_id: (chunks, units, *indexed.pop(article_id, (0, 0)))
+            for article_id, chunks, units in db.execute("SELECT article_id, chunks, sentences FROM articles")
+        } | {article_id: (0, 0, *found) for article_id, found in indexed.items()}
 
     def unmatched_terms(self) -> int:
-        """Rows of the BM25 index and of the chunk fields that lack their counterpart (0 in a sound index)."""
+        """Rows of the BM25 index and unit vectors without their chunk, and chunks without their terms (0 in a
+        sound index)."""
         db = self._db()
         return db.execute(
             "SELECT (SELECT count(*) FROM terms WHERE rowid NOT IN (SELECT id FROM chunks))"
             " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM terms))"
+            " + (SELECT count(*) FROM unit_vectors WHERE chunk NOT IN (SELECT id FROM chunks))"
         ).fetchone()[0]
 
     def miscounted_terms(self) -> int:

@@ -1,15 +1,16 @@
-"""The chunk store: vectors and metadata in Chroma (embedded on disk by default, or a Chroma server), the ledger
-of complete articles and their BM25 terms in one SQLite file (vectorstore/lexical.py).
+"""The chunk store: chunk vectors and metadata in Chroma (embedded on disk by default, or a Chroma server); the
+ledger of complete articles, their BM25 terms and their units' vectors in one SQLite file (vectorstore/lexical.py).
 
 Writing articles (`write_articles`: one ingest batch at once, so Chroma gets few large calls), under the
 store's writer lock (one writer at a time across processes):
   1. Finish what a killed writer left: every article still marked pending loses its Chroma records.
   2. SQLite, one transaction: the articles leave the ledger and the index and are marked pending.
      From here readers do not see them (they only take chunks whose article is in the ledger).
-  3. Chroma: delete every chunk and sentence record of their older versions, if they had one (a crash's
-     leftovers were pending, so step 1 removed them).
-  4. Chroma: add their chunks, then their sentences, in calls of at most Chroma's largest batch.
-  5. SQLite, one transaction: their chunks' terms and fields, their ledger rows; they are no longer pending.
+  3. Chroma: delete every chunk record of their older versions, if they had one (a crash's leftovers were
+     pending, so step 1 removed them).
+  4. Chroma: add their chunks, in calls of at most Chroma's largest batch.
+  5. SQLite, one transaction: their chunks' terms, fields and unit vectors, their ledger rows; they are no
+     longer pending.
 A `kill -9` anywhere leaves each article either whole (after 5) or out of the ledger, hence unseen, with its
 leftovers named in `pending`; re-ingesting it (it is not in the ledger, so it is not "unchanged") or any later
 write cleans them. Deleting runs 1-3 and then clears the pending mark: the ledger goes first.
@@ -46,11 +47,12 @@ from vectorstore.locks import WriterLock
 _ID_BATCH = 500
 # Attempts at a query that meets another process's write half-way in the embedded HNSW index (see _query).
 _QUERY_ATTEMPTS = 3
-# A filtered search names its records to Chroma when the filter leaves at most this many chunks (about 15
-# sentence records each); with a broader filter it asks for this many times the results and filters them.
-# Measured on a 10k-chunk store (bench/README.md): a query by 440 chunk ids or 7,100 sentence ids took 4 and
-# 22 ms, Chroma's own date filter 210 and 280 ms.
+# A filtered search names its records to Chroma when the filter leaves at most this many chunks; with a broader
+# filter it asks for this many times the results and filters them. Measured on a 10k-chunk store
+# (bench/README.md): a query by 440 chunk ids took 4 ms, Chroma's own date filter 210 ms.
 _SEARCH_WITHIN = 2_000
+# Chunks whose unit vectors are looked for at once when a store from before they were kept in SQLite is opened.
+_UNITS_BATCH = 200
 _BROAD_FILTER_ASKS = 8
 
 
@@ -135,7 +137,7 @@ def _collection(client, name: str, embedder: Embedder):
 
 
 class _Chroma:
-    """One opening of Chroma: the client, the two collections, and how many calls are using them."""
+    """One opening of Chroma: the client, the chunks' collection, and how many calls are using them."""
 
     def __init__(self, settings: Settings, embedder: Embedder):
         # An embedded Chroma sets up a new folder's tables and collections without a lock of its own: two processes
@@ -145,8 +147,6 @@ class _Chroma:
         with WriterLock(settings.data_dir / "chroma-open.lock").held() if embedded else nullcontext():
             self.client, self._system = _client(settings)
             self.chunks = _collection(self.client, settings.collection, embedder)
-            # Sentences are embedded on their own: retrieval ranks chunks by their best sentence, answers quote one.
-            self.sentences = _collection(self.client, f"{settings.collection}_sentences", embedder)
         self.users = 0
         self.retired = False
 
@@ -219,9 +219,9 @@ class ChunkStore:
             self._reopen(force=True)
 
     def _catch_up(self) -> None:
-        """Fill the ledger from a store written before it existed, re-index terms made by older code, or count
-        the sentence records of chunks written before they were counted."""
-        if self.lexical.terms_version() == TERMS_VERSION and not self.lexical.uncounted():
+        """Fill the ledger from a store written before it existed, re-index terms made by older code, or find the
+        unit vectors of chunks that lack them (moved from an older store's Chroma collection, or embedded)."""
+        if self.lexical.terms_version() == TERMS_VERSION and not self.lexical.units_missing():
             return
         with self._writer.held(), self._using() as chroma:
             version = self.lexical.terms_version()
@@ -230,12 +230,13 @@ class ChunkStore:
             elif version not in (None, TERMS_VERSION):
                 ids = self.lexical.chunk_ids()
                 self.lexical.reindex(chunk for at in range(0, len(ids), _ID_BATCH) for chunk in self._get(chroma, ids[at : at + _ID_BATCH]))
-            if self.lexical.uncounted():
-                self.lexical.count_sentences(_records_by(chroma.sentences, "chunk_id"))
+            if self.lexical.units_missing():
+                self._find_units(chroma)
             self._seen = self.lexical.revision()
 
     def _adopt(self, chroma: _Chroma) -> None:
-        # Before the ledger, a store held whatever Chroma held; it is taken as it is, in one transaction.
+        # Before the ledger, a store held whatever Chroma held; it is taken as it is, in one transaction, and its
+        # unit vectors are found next.
         by_article: dict[str, list[Chunk]] = {}
         offset = 0
         while (batch := chroma.chunks.get(include=["documents", "metadatas"], limit=_ID_BATCH, offset=offset))["ids"]:
@@ -244,7 +245,32 @@ class ChunkStore:
                 chunk = Chunk.from_store(*row)
                 by_article.setdefault(chunk.article_id, []).append(chunk)
         articles = [sorted(chunks, key=lambda c: c.index) for chunks in by_article.values()]
-        self.lexical.commit_articles([self.lexical.prepare(chunks) for chunks in articles])
+        self.lexical.commit_articles([self.lexical.prepare(chunks, None) for chunks in articles])
+
+    def _find_units(self, chroma: _Chroma) -> None:
+        """Keep the unit vectors of every chunk that lacks them, taken from the sentence collection older stores
+        kept in Chroma where a record there holds the same text, else embedded; then drop that collection. Each
+        batch is its own transaction: a crash here is taken up again at the next opening."""
+        older = f"{self._settings.collection}_sentences"
+        kept = older in {c.name for c in chroma.client.list_collections()}
+        sentences = chroma.client.get_collection(older, embedding_function=_ChromaEmbedding(self.embedder)) if kept else None
+        missing = self.lexical.chunks_without_units()
+        for at in range(0, len(missing), _UNITS_BATCH):
+            chunks = self._get(chroma, missing[at : at + _UNITS_BATCH])
+            units = [unit for chunk in chunks for unit in chunk.sentences]
+            found = {}
+            if sentences is not None:
+                texts = {unit.id: unit.text for unit in units}
+                got = sentences.get(ids=list(texts), include=["documents", "embeddings"])
+                found = {i: vector for i, text, vector in zip(got["ids"], got["documents"], got["embeddings"]) if texts[i] == text}
+            embed = [unit for unit in units if unit.id not in found]
+            if embed:
+                found.update(zip([u.id for u in embed], self.embedder.embed_passages([u.searchable_text for u in embed])))
+            vectors = np.array([found[unit.id] for unit in units], dtype=np.float32).reshape(len(units), self.embedder.dim)
+            self.lexical.add_units(chunks, vectors)
+        self.lexical.units_found()
+        if kept:
+            chroma.client.delete_collection(older)
 
     @staticmethod
     def _get(chroma: _Chroma, chunk_ids: list[str]) -> list[Chunk]:
@@ -260,12 +286,12 @@ class ChunkStore:
     def write_articles(self, articles: list[tuple[list[Chunk], np.ndarray, np.ndarray]]) -> list[bool]:
         """Store articles, each whole, replacing any version of it (steps 1-5 in the module docstring, for
         all of them at once, so Chroma gets few large calls): each article's chunks with their vectors and its
-        sentences (`chunk.sentences` in order) with theirs. Says for each article whether it was written: not
+        units (`chunk.sentences` in order) with theirs. Says for each article whether it was written: not
         when another writer stored this very version meanwhile, or when a later one in the list has its id."""
         last = {chunks[0].article_id: n for n, (chunks, _, _) in enumerate(articles)}
         prepared = {
-            n: self.lexical.prepare(chunks)
-            for n, (chunks, _, _) in enumerate(articles) if last[chunks[0].article_id] == n
+            n: self.lexical.prepare(chunks, unit_vectors)
+            for n, (chunks, _, unit_vectors) in enumerate(articles) if last[chunks[0].article_id] == n
         }
         with self._writer.held(), self._using() as chroma:
             self._repair(chroma)
@@ -281,14 +307,9 @@ class ChunkStore:
                     if article_id in stored:  # else Chroma holds nothing of it: a crash's leftovers were pending
                         self._drop(chroma, article_id)
                 chunks = [c for n in prepared for c in articles[n][0]]
-                sentences = [(s, c) for c in chunks for s in c.sentences]
                 self._add(
                     chroma.chunks, [c.id for c in chunks], [c.text for c in chunks], [c.metadata() for c in chunks],
                     np.concatenate([articles[n][1] for n in prepared]),
-                )
-                self._add(
-                    chroma.sentences, [s.id for s, _ in sentences], [s.text for s, _ in sentences],
-                    [_sentence_metadata(s, c) for s, c in sentences], np.concatenate([articles[n][2] for n in prepared]),
                 )
                 self._seen = self.lexical.commit_articles(list(prepared.values()))
         return [n in prepared for n in range(len(articles))]
@@ -312,10 +333,9 @@ class ChunkStore:
             self.lexical.settle(article_id)
 
     def _drop(self, chroma: _Chroma, article_id: str) -> None:
-        for collection in (chroma.chunks, chroma.sentences):
-            ids = collection.get(where={"article_id": article_id}, include=[])["ids"]
-            for at in range(0, len(ids), self.max_batch):
-                collection.delete(ids=ids[at : at + self.max_batch])
+        ids = chroma.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+        for at in range(0, len(ids), self.max_batch):
+            chroma.chunks.delete(ids=ids[at : at + self.max_batch])
 
     def _add(self, collection, ids: list[str], documents: list[str], metadatas: list[dict], vectors: np.ndarray) -> None:
         # Chroma refuses a call over its largest batch (5,461 records embedded); the ledger makes the batches
@@ -332,17 +352,17 @@ class ChunkStore:
         wait meanwhile: it reads every record's article id from Chroma."""
         with self._writer.held(), self._using() as chroma:
             ledger, pending = self.lexical.census(), set(self.lexical.pending())
-            chunks, sentences = (_records_by(collection, "article_id") for collection in (chroma.chunks, chroma.sentences))
+            chunks = _records_by(chroma.chunks, "article_id")
             unmatched, miscounted = self.lexical.unmatched_terms(), self.lexical.miscounted_terms()
         problems = []
-        for article_id, (counted, counted_sentences, indexed) in sorted(ledger.items()):
-            found = (chunks.pop(article_id, 0), sentences.pop(article_id, 0), indexed)
-            if found != (counted, counted_sentences, counted):
+        for article_id, (counted, counted_units, indexed, units) in sorted(ledger.items()):
+            held = chunks.pop(article_id, 0)
+            if (held, indexed, units) != (counted, counted, counted_units):
                 problems.append(
-                    f"{article_id}: the ledger counts {counted} chunks and {counted_sentences} sentences; Chroma holds"
-                    f" {found[0]} chunks and {found[1]} sentences, the lexical index {indexed} chunks"
+                    f"{article_id}: the ledger counts {counted} chunks and {counted_units} units; Chroma holds {held}"
+                    f" chunks, the lexical index {indexed} chunks and the vectors of {units} units"
                 )
-        for article_id in sorted((chunks.keys() | sentences.keys()) - pending):
+        for article_id in sorted(chunks.keys() - pending):
             problems.append(f"{article_id}: Chroma holds records of an article that is not in the ledger")
         if unmatched:
             problems.append(f"the lexical index has {unmatched} term or field rows without their counterpart")
@@ -398,38 +418,24 @@ class ChunkStore:
         return self.passages([chunk_id for chunk_id, _ in self.nearest(vector, k, filters)], vector)
 
     def nearest(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """(chunk id, similarity) of the k chunks nearest to `vector`: ids only, which is all fusion needs."""
-        return self._complete("chunks", vector, k, k, filters, lambda chunk_id: chunk_id)
-
-    def sentence_search(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k chunks whose best sentence is nearest to `vector`, as (chunk id, that sentence's similarity)."""
-        # Chunks have several sentences; asking for a few per wanted chunk leaves k distinct ones in practice.
-        # Only distances are fetched: a sentence id names its chunk, and metadata would cost more than the search.
-        return self._complete("sentences", vector, k, 4 * k, filters, Sentence.chunk_of)
-
-    def _complete(self, collection: str, vector, k: int, asked: int, filters, chunk_of) -> list[tuple[str, float]]:
-        """The k best distinct chunks of complete articles that pass `filters` among a query's results, asking
-        for more results while records of unfinished articles (being written, or left by a crash) or of
-        filtered-out ones crowd them out.
+        """(chunk id, similarity) of the k chunks of complete articles nearest to `vector` that pass `filters`:
+        ids only, which is all fusion needs. Asks Chroma for more while records of unfinished articles (being
+        written, or left by a crash) or of filtered-out ones crowd them out.
 
         Filters are applied in SQLite, not by Chroma's `where`, which reads its metadata linearly (0.2 s a query
         at 10k chunks): a filter that leaves at most _SEARCH_WITHIN chunks names their records to Chroma (`ids`),
         a broader one is applied to the results, of which more are asked for at once."""
-        within = None
+        within, asked = None, k
         if filters:
-            matching = self.lexical.matching(filters, _SEARCH_WITHIN)
-            if matching is not None:
-                within = list(matching) if collection == "chunks" else _sentence_ids(matching)
-                if within == []:
-                    return []
+            within = self.lexical.matching(filters, _SEARCH_WITHIN)
+            if within == []:
+                return []
             if within is None:
                 asked *= _BROAD_FILTER_ASKS
         while True:
             wanted = min(asked, len(within)) if within else asked
-            got = self._query(collection, query_embeddings=[vector], n_results=wanted, ids=within, include=["distances"])
-            best: dict[str, float] = {}
-            for record_id, distance in zip(got["ids"][0], got["distances"][0]):
-                best.setdefault(chunk_of(record_id), 1.0 - float(distance))
+            got = self._query("chunks", query_embeddings=[vector], n_results=wanted, ids=within, include=["distances"])
+            best = {chunk_id: 1.0 - float(distance) for chunk_id, distance in zip(got["ids"][0], got["distances"][0])}
             passing = self.lexical.complete(list(best), filters)
             kept = [(chunk_id, similarity) for chunk_id, similarity in best.items() if chunk_id in passing][:k]
             exhausted = len(got["ids"][0]) < wanted or (within is not None and wanted == len(within))
@@ -437,25 +443,21 @@ class ChunkStore:
                 return kept
             asked *= 4
 
-    def sentences(self, chunk_ids: list[str], vector: np.ndarray) -> list[tuple[Sentence, float]]:
-        """The stored sentences of these chunks with their similarity to `vector`, in chunk order, then text order."""
-        if not chunk_ids:
-            return []
-        # By id when the chunks' sentences are counted: Chroma looks ids up by index, a `where` reads linearly.
-        ids = _sentence_ids(self.lexical.sentence_counts(chunk_ids))
-        if ids == []:
-            return []
-        asked = {"ids": ids} if ids else {"where": {"chunk_id": {"$in": chunk_ids}}}
-        with self._using() as chroma:
-            got = chroma.sentences.get(**asked, include=["documents", "metadatas", "embeddings"])
-        titles = self.lexical.titles(chunk_ids)
-        found = [
-            (Sentence(i, meta["chunk_id"], titles[meta["chunk_id"]], text, meta["start"], meta["end"]), float(np.dot(stored, vector)))
-            for i, text, meta, stored in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-            if meta["chunk_id"] in titles
-        ]
-        order = {chunk_id: n for n, chunk_id in enumerate(chunk_ids)}
-        return sorted(found, key=lambda pair: (order[pair[0].chunk_id], pair[0].start))
+    def sentences(self, chunks: list[Chunk], vector: np.ndarray) -> list[tuple[Sentence, float]]:
+        """The units of these stored chunks with their similarity to `vector`, in chunk order, then text order.
+        A chunk read before its article was written again has none: its text and the stored spans may differ."""
+        units = self.lexical.units([chunk.id for chunk in chunks])
+        found = []
+        for chunk in chunks:
+            fingerprint, spans, vectors = units.get(chunk.id, (None, [], None))
+            if fingerprint != chunk.fingerprint:
+                continue
+            similarities = vectors @ vector
+            found += sorted(
+                ((chunk.unit(n, s, e), float(similarity)) for n, ((s, e), similarity) in enumerate(zip(spans, similarities))),
+                key=lambda pair: pair[0].start,
+            )
+        return found
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score, higher is better) pairs for `query`, among complete articles."""
@@ -470,16 +472,3 @@ def _records_by(collection, field: str) -> Counter:
         offset += len(metadatas)
         held.update(m[field] for m in metadatas)
     return held
-
-
-def _sentence_ids(counts: dict[str, int | None]) -> list[str] | None:
-    """The ids of these chunks' sentence records, from their counts; None if a chunk's are not counted."""
-    if None in counts.values():
-        return None
-    return [f"{chunk_id}{Sentence.ID_MARK}{n}" for chunk_id, count in counts.items() for n in range(count)]
-
-
-def _sentence_metadata(sentence: Sentence, chunk: Chunk) -> dict[str, str | int]:
-    # Filters are applied in SQLite, so a sentence record carries only what finds it by article and chunk and
-    # what an answer quotes by: not a copy of its chunk's metadata.
-    return {"article_id": chunk.article_id, "chunk_id": chunk.id, "start": sentence.start, "end": sentence.end}

@@ -40,11 +40,11 @@ def test_check_finds_an_article_missing_records_and_a_delete_and_ingest_mend_it(
     assert run(["ingest", str(FIXTURES / "crosslingual")], settings).returncode == 0
     sound = run(["ingest", "check"], settings)
     assert sound.returncode == 0 and sound.stdout.startswith("sound: 4 articles"), sound.stdout + sound.stderr
-    # What a disk fault or a hand-run script could do: one sentence record of one article gone from Chroma.
+    # What a disk fault or a hand-run script could do: one chunk record of one article gone from Chroma.
     client = chromadb.PersistentClient(str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False))
-    sentences = client.get_collection(f"{settings.collection}_sentences")
-    lost = sentences.get(limit=1, include=["metadatas"])
-    sentences.delete(ids=lost["ids"])
+    chunks = client.get_collection(settings.collection)
+    lost = chunks.get(limit=1, include=["metadatas"])
+    chunks.delete(ids=lost["ids"])
     client.close()
     article = lost["metadatas"][0]["article_id"]
     broken = run(["ingest", "check"], settings)

@@ -44,33 +44,30 @@ def _pending(settings) -> int:
 
 
 def store_state(settings) -> dict[str, tuple]:
-    """Per article in the ledger: fingerprint, ledger counts, lexical rows, Chroma chunk and sentence records;
-    plus what Chroma holds for articles outside the ledger."""
+    """Per article in the ledger: fingerprint, ledger counts, lexical rows, units with vectors, Chroma chunk
+    records; plus what Chroma holds for articles outside the ledger."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from chromadb.errors import NotFoundError
 
-    def held_by(client, name: str) -> Counter:
-        try:
-            records = client.get_collection(name).get(include=["metadatas"])["metadatas"]
-        except NotFoundError:  # killed while the store was being set up
-            return Counter()
-        return Counter(m["article_id"] for m in records)
-
     client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False))
     try:
-        held = {name: held_by(client, name) for name in (settings.collection, f"{settings.collection}_sentences")}
+        held = Counter(m["article_id"] for m in client.get_collection(settings.collection).get(include=["metadatas"])["metadatas"])
+    except NotFoundError:  # killed while the store was being set up
+        held = Counter()
     finally:
         client.close()
     lexical = dict(_rows(settings, "SELECT article_id, count(*) FROM chunks GROUP BY article_id"))
+    units = dict(_rows(
+        settings,
+        "SELECT c.article_id, sum(json_array_length(u.spans)) FROM chunks c JOIN unit_vectors u ON u.chunk = c.id GROUP BY c.article_id",
+    ))
     assert _rows(settings, "SELECT count(*) FROM terms") == _rows(settings, "SELECT count(*) FROM chunks")
     state = {
-        article: (fingerprint, chunks, sentences, lexical.get(article), held[settings.collection][article],
-                  held[f"{settings.collection}_sentences"][article])
+        article: (fingerprint, chunks, sentences, lexical.get(article), units.get(article), held[article])
         for article, fingerprint, chunks, sentences in _rows(settings, "SELECT article_id, fingerprint, chunks, sentences FROM articles")
     }
-    outside = set(held[settings.collection]) | set(held[f"{settings.collection}_sentences"])
-    state["outside the ledger"] = tuple(sorted(outside - set(state)))
+    state["outside the ledger"] = tuple(sorted(set(held) - set(state)))
     return state
 
 

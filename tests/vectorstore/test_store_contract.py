@@ -78,27 +78,30 @@ class StoreContract:
         assert store.count() == len(new) == 1
         assert store.versions(["water"])["water"][0] == shorter.fingerprint
 
-    def test_sentences_are_stored_searched_and_replaced(self, store, chunker):
+    def test_units_are_stored_scored_and_replaced(self, store, chunker, embedder):
         old = write(store, chunker, WATER)
         query = store.embedder.embed_queries(["summer water cuts"])[0]
-        chunk_id, similarity = store.sentence_search(query, k=1)[0]
-        assert chunk_id == old[1].id and 0 < similarity <= 1
-        found = store.sentences([old[1].id, old[0].id], query)
+        found = store.sentences([old[1], old[0]], query)
         assert [s.text for s, _ in found] == [
             "He said it would end summer water cuts.", "The minister announced a desalination plant for the coastal city.",
         ]
         assert all(WATER.text[s.start : s.end] == s.text for s, _ in found)
+        # Kept as float16: the similarity is the float32 one to within 0.001.
+        exact = embedder.embed_passages([s.searchable_text for s, _ in found]) @ query
+        assert np.allclose([similarity for _, similarity in found], exact, atol=1e-3)
+        assert found[0][1] > found[1][1]
         shorter = Article(**{**WATER.__dict__, "text": "The plant was cancelled."})
         new = write(store, chunker, shorter)
-        assert [s.text for s, _ in store.sentences([c.id for c in old + new], query)] == ["The plant was cancelled."]
+        assert [s.text for s, _ in store.sentences(old + new, query)] == ["The plant was cancelled."]
 
     def test_delete_article(self, store, chunker):
-        write(store, chunker, WATER)
+        water = write(store, chunker, WATER)
         kept = write(store, chunker, CHESS)
         assert store.delete_article("water") == 2
         assert store.count() == len(kept) and store.delete_article("water") == 0
         query = store.embedder.embed_queries(["desalination"])[0]
-        assert {chunk_id for chunk_id, _ in store.sentence_search(query, k=10)} == {c.id for c in kept}
+        assert {chunk_id for chunk_id, _ in store.nearest(query, k=10)} == {c.id for c in kept}
+        assert store.lexical.units([c.id for c in water]) == {}
 
     def test_search_ranks_the_matching_chunk_first(self, store, chunker):
         write(store, chunker, WATER)
@@ -117,7 +120,7 @@ class StoreContract:
         assert store.search(query, k=5, filters=Filters(published_to="2020-12-31")) == []
 
     @pytest.mark.parametrize("within", [2_000, 1], ids=["named-records", "broad-filter"])
-    def test_filters_apply_in_both_dense_searches_either_way(self, store, chunker, monkeypatch, within):
+    def test_filters_apply_in_the_dense_search_either_way(self, store, chunker, monkeypatch, within):
         # A filter that leaves few chunks names their records to Chroma; past `within` chunks (here: WATER's
         # two), the results are filtered instead.
         monkeypatch.setattr("vectorstore.store._SEARCH_WITHIN", within)
@@ -125,20 +128,31 @@ class StoreContract:
         query = store.embedder.embed_queries(["chess championship"])[0]
         leila = Filters(authors=("Leila",))
         assert {chunk_id for chunk_id, _ in store.nearest(query, 5, leila)} == {c.id for c in water}
-        assert {chunk_id for chunk_id, _ in store.sentence_search(query, 5, leila)} == {c.id for c in water}
-        assert store.sentence_search(query, 1, Filters(published_to="2025-12-31"))[0][0] == chess[0].id
-        nothing = Filters(published_to="2020-12-31")
-        assert store.nearest(query, 5, nothing) == [] and store.sentence_search(query, 5, nothing) == []
+        assert store.nearest(query, 1, Filters(published_to="2025-12-31"))[0][0] == chess[0].id
+        assert store.nearest(query, 5, Filters(published_to="2020-12-31")) == []
 
-    def test_a_store_from_before_sentences_were_counted_is_counted_once(self, open_store, store, chunker, embedder):
+    def test_units_kept_in_chroma_by_older_code_are_moved_once(self, open_store, store, chunker, embedder):
         water = write(store, chunker, WATER)
-        with sqlite3.connect(store.lexical.path) as db:  # the chunks table as older code made it
-            db.execute("ALTER TABLE chunks DROP COLUMN sentences")
+        units = [unit for chunk in water for unit in chunk.sentences]
+        vectors = embedder.embed_passages([unit.searchable_text for unit in units])
+        # A store as older code left it: unit vectors in a Chroma collection of their own, none in SQLite; one
+        # record there holds text that is no longer the unit's, so that unit is embedded afresh.
+        older = store._chroma.client.get_or_create_collection(
+            f"{store._settings.collection}_sentences", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+        texts = [unit.text for unit in units[:-1]] + ["something else"]
+        marked = vectors.copy()
+        marked[0] = -marked[0]  # so that a moved vector can be told from an embedded one
+        older.add(ids=[unit.id for unit in units], documents=texts, embeddings=marked)
+        with sqlite3.connect(store.lexical.path) as db:
+            db.execute("DROP TABLE unit_vectors")
         reopened = open_store(embedder)
-        assert not reopened.lexical.uncounted()
-        assert reopened.lexical.sentence_counts([c.id for c in water]) == {c.id: len(c.sentences) for c in water}
-        query = embedder.embed_queries(["summer water cuts"])[0]
-        assert reopened.sentence_search(query, 1, Filters(authors=("Leila",)))[0][0] == water[1].id
+        assert not reopened.lexical.units_missing()
+        assert f"{store._settings.collection}_sentences" not in {c.name for c in reopened._chroma.client.list_collections()}
+        kept = reopened.lexical.units([c.id for c in water])
+        moved = np.concatenate([kept[c.id][2] for c in water])
+        assert np.allclose(moved[0], -vectors[0], atol=1e-3) and np.allclose(moved[-1], vectors[-1], atol=1e-3)
+        assert reopened.check() == []
 
     def test_one_article_is_found_by_its_url_and_searched_alone(self, store, chunker):
         page = "https://example.org/chess-final"
@@ -151,7 +165,7 @@ class StoreContract:
         query = store.embedder.embed_queries(["chess championship"])[0]
         only = Filters(article_ids=("water",))
         assert {p.chunk.article_id for p in store.search(query, k=5, filters=only)} == {"water"}
-        assert {i for i, _ in store.sentence_search(query, k=5, filters=only)} <= {c.id for c in chunker.chunk(WATER)}
+        assert {i for i, _ in store.nearest(query, k=5, filters=only)} <= {c.id for c in chunker.chunk(WATER)}
         assert store.lexical_search("championship", k=5, filters=only) == []
         assert store.lexical_search("championship", k=5, filters=Filters(article_ids=("chess",)))
 
@@ -243,7 +257,7 @@ class StoreContract:
 
         assert store.write_article(chunks, unit(len(chunks)), unit(sentences))
         assert store.versions(["long"])["long"] == (article.fingerprint, {c.id for c in chunks})
-        found = store.sentences([chunks[-1].id], unit(1)[0])
+        found = store.sentences([chunks[-1]], unit(1)[0])
         assert [s.text for s, _ in found] == [s.text for s in chunks[-1].sentences]
         assert store.delete_article("long") == len(chunks) and store.count() == 0
 
@@ -252,7 +266,7 @@ class StoreContract:
         water = write(store, chunker, WATER)
         query = embedder.embed_queries(["summer water cuts"])[0]
         assert {i for i, _ in reader.nearest(query, 5, Filters(authors=("Leila",)))} == {c.id for c in water}
-        assert reader.sentence_search(query, 1)[0][0] == water[1].id
+        assert [s.text for s, _ in reader.sentences(water[1:], query)] == [s.text for s in water[1].sentences]
         store.delete_article("water")
         assert reader.nearest(query, 5) == [] and reader.lexical_search("desalination", 5) == []
 
