@@ -250,8 +250,9 @@ ALIASES_FILE = Path(__file__).with_name("aliases.tsv")
 
 
 @lru_cache(maxsize=1)
-def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str], list[int]]:
-    """The alias list as (acronym → key, stemmed name words → key, the names' lengths in words, longest first)."""
+def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str], list[int], set[str]]:
+    """The alias list as (acronym → key, stemmed name words → key, the names' lengths in words, longest first,
+    the stems names start with)."""
     acronyms: dict[str, str] = {}
     names: dict[tuple[str, ...], str] = {}
     try:
@@ -269,17 +270,19 @@ def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str], list[int]]:
                 acronyms[spelling] = key
             elif stems := tuple(stem(word) for word in words(spelling)):
                 names[stems] = key
-    return acronyms, names, sorted({len(name) for name in names}, reverse=True)
+    return acronyms, names, sorted({len(name) for name in names}, reverse=True), {name[0] for name in names}
 
 
 def _alias_keys(originals: list[str], stems: list[str]) -> list[str]:
     """The key of every alias named in a text, given its words as written and as stemmed."""
-    acronyms, names, longest_first = _aliases()
+    acronyms, names, longest_first, starts = _aliases()
     found = [ALIAS_PREFIX + acronyms[word] for word in originals if word in acronyms]
     at = 0
     while at < len(stems):
         # The longest name that starts here, once: «حلف شمال الأطلسي» is one mention, not three.
-        n = next((n for n in longest_first if at + n <= len(stems) and tuple(stems[at : at + n]) in names), 0)
+        n = stems[at] in starts and next(
+            (n for n in longest_first if at + n <= len(stems) and tuple(stems[at : at + n]) in names), 0
+        )
         if n:
             found.append(ALIAS_PREFIX + names[tuple(stems[at : at + n])])
         at += n or 1
@@ -291,19 +294,22 @@ def _alias_keys(originals: list[str], stems: list[str]) -> list[str]:
 TERMS_VERSION = "2"
 
 
+@lru_cache(maxsize=200_000)
+def _word_terms(original: str) -> tuple[str, tuple[str, ...]]:
+    """A word as written: its stem, and what the lexical index counts for it (nothing for a function word).
+    Kept per word because answers analyse every unit of the passages they read, about 70 texts a question."""
+    word = normalize(original)
+    stemmed = stem(word)
+    if word in _ARABIC_STOPWORDS or word in _ENGLISH_STOPWORDS:
+        return stemmed, ()
+    return stemmed, (stemmed, *name_keys(word)) if _is_name_candidate(original) else (stemmed,)
+
+
 def terms(text: str) -> list[str]:
     """What the lexical index counts for a text: the stem of every word but function words, a name key for each
     name candidate, and the key of each alias it names."""
-    counted = []
     # Marks go first: \w does not match them, so "المهمّة" would split at its shadda.
     originals = _WORD.findall(_MARKS.sub("", unicodedata.normalize("NFKC", text)))
-    stems = []
-    for original in originals:
-        word = normalize(original)
-        stems.append(stem(word))
-        if word in _ARABIC_STOPWORDS or word in _ENGLISH_STOPWORDS:
-            continue
-        counted.append(stems[-1])
-        if _is_name_candidate(original):
-            counted += name_keys(word)
-    return counted + _alias_keys(originals, stems)
+    analysed = [_word_terms(original) for original in originals]
+    counted = [term for _, word_terms in analysed for term in word_terms]
+    return counted + _alias_keys(originals, [stemmed for stemmed, _ in analysed])

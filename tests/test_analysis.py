@@ -86,7 +86,7 @@ def test_an_arabic_short_name_or_transliteration_matches_once_per_mention():
 
 
 def test_every_alias_line_has_a_key_and_names(monkeypatch, tmp_path):
-    acronyms, names, _ = analysis._aliases()
+    acronyms, names, *_ = analysis._aliases()
     assert len(set(acronyms.values()) | set(names.values())) >= 25
     broken = tmp_path / "aliases.tsv"
     broken.write_text("# comment\nNATO\n", encoding="utf-8")
