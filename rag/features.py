@@ -77,12 +77,16 @@ def question_type(question: str) -> str | None:
 
 def fits(kind: str | None, text: str) -> bool:
     """Whether a text has what a question of this kind asks for (reported speech, a date, a number)."""
-    return bool(kind and _FITS[kind].search(normalize(text)))
+    return _fits_normalized(kind, normalize(text))
 
 
-def _speech_with_content(text: str) -> bool:
-    """Reported speech that goes on after its verb: a statement, not the attribution alone."""
-    found = _FITS["said"].search(normalized := normalize(text))
+def _fits_normalized(kind: str | None, normalized: str) -> bool:
+    return bool(kind and _FITS[kind].search(normalized))
+
+
+def _speech_with_content(normalized: str) -> bool:
+    """Reported speech that goes on after its verb (in a normalised text): a statement, not the attribution alone."""
+    found = _FITS["said"].search(normalized)
     return bool(found) and len(normalized) - found.end() > 25
 
 
@@ -129,6 +133,8 @@ class FeatureMaker:
             # A unit's own language: Arabic articles quote English posts, which an English question matches easily.
             crosses = float(languages_differ(guess_language(unit.text) or passage.chunk.lang, language))
             missing = names - passage_terms[unit.chunk_id]
+            normalized = normalize(unit.text)
+            fit = _fits_normalized(kind, normalized)  # only the question's kind is asked of a unit
             rows.append(Candidate(unit, number[unit.chunk_id], np.array([
                 similarity, best - similarity, math.log(rank), best, crosses, similarity * crosses,
                 passage.score, number[unit.chunk_id], read[0].score,
@@ -137,9 +143,8 @@ class FeatureMaker:
                 sum(rarity[t] for t in names & passage_terms[unit.chunk_id]) / names_weight,
                 max((rarity[t] for t in missing), default=0.0) / rarest, unknown,
                 kind == "said", kind == "when", kind == "count",
-                (kind == "said") * fits("said", unit.text), (kind == "when") * fits("when", unit.text),
-                (kind == "count") * fits("count", unit.text),
-                (kind == "said") * _speech_with_content(unit.text),
+                (kind == "said") * fit, (kind == "when") * fit, (kind == "count") * fit,
+                (kind == "said") and _speech_with_content(normalized),
                 math.log(len(unit.text) + 1), min(unit.start / 1000, 5.0),
             ], dtype=np.float64)))
         return rows
