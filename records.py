@@ -103,7 +103,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a chunk, embedded on its own so that retrieval and answers can find the exact span."""
+    """A unit of a chunk (a sentence or a clause window), embedded on its own so that answers can quote the exact span."""
 
     id: str
     chunk_id: str
@@ -118,11 +118,6 @@ class Sentence:
     def searchable_text(self) -> str:
         """What the model sees: the article's title, then the sentence."""
         return _titled(self.title, self.text)
-
-    @staticmethod
-    def chunk_of(sentence_id: str) -> str:
-        """The id of the chunk a sentence id belongs to."""
-        return sentence_id.rsplit(Sentence.ID_MARK, 1)[0]
 
 
 @dataclass(frozen=True)

@@ -274,9 +274,9 @@ class LexicalIndex:
                 f"JOIN unit_vectors u ON u.chunk = c.id WHERE c.chunk_id IN ({_placeholders(batch)})", batch,
             )
             for chunk_id, fingerprint, spans, vectors in rows:
-                spans = [tuple(span) for span in json.loads(spans)]
-                vectors = np.frombuffer(vectors, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
-                found[chunk_id] = (fingerprint, spans, vectors)
+                if spans := [tuple(span) for span in json.loads(spans)]:  # a chunk of no units has no matrix
+                    vectors = np.frombuffer(vectors, dtype=np.float16).reshape(len(spans), -1).astype(np.float32)
+                    found[chunk_id] = (fingerprint, spans, vectors)
         return found
 
     def units_missing(self) -> bool:

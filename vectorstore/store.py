@@ -51,9 +51,9 @@ _QUERY_ATTEMPTS = 3
 # filter it asks for this many times the results and filters them. Measured on a 10k-chunk store
 # (bench/README.md): a query by 440 chunk ids took 4 ms, Chroma's own date filter 210 ms.
 _SEARCH_WITHIN = 2_000
+_BROAD_FILTER_ASKS = 8
 # Chunks whose unit vectors are looked for at once when a store from before they were kept in SQLite is opened.
 _UNITS_BATCH = 200
-_BROAD_FILTER_ASKS = 8
 
 
 class _ChromaEmbedding(EmbeddingFunction[Documents]):
@@ -205,14 +205,14 @@ class ChunkStore:
             if done:
                 old.close()
 
-    def _query(self, collection: str, **query) -> dict:
+    def _query(self, **query) -> dict:
         # Between another process's Chroma writes and its ledger commit, the embedded HNSW index we loaded can
         # lack records that Chroma's metadata (read afresh) already has; Chroma then fails a filtered query
         # ("Error finding id"). Reopening loads them.
         for attempt in range(1, _QUERY_ATTEMPTS + 1):
             with self._using() as chroma:
                 try:
-                    return getattr(chroma, collection).query(**query)
+                    return chroma.chunks.query(**query)
                 except InternalError:
                     if not self._embedded or attempt == _QUERY_ATTEMPTS:
                         raise
@@ -352,7 +352,7 @@ class ChunkStore:
         wait meanwhile: it reads every record's article id from Chroma."""
         with self._writer.held(), self._using() as chroma:
             ledger, pending = self.lexical.census(), set(self.lexical.pending())
-            chunks = _records_by(chroma.chunks, "article_id")
+            chunks = _records_by_article(chroma.chunks)
             unmatched, miscounted = self.lexical.unmatched_terms(), self.lexical.miscounted_terms()
         problems = []
         for article_id, (counted, counted_units, indexed, units) in sorted(ledger.items()):
@@ -434,7 +434,7 @@ class ChunkStore:
                 asked *= _BROAD_FILTER_ASKS
         while True:
             wanted = min(asked, len(within)) if within else asked
-            got = self._query("chunks", query_embeddings=[vector], n_results=wanted, ids=within, include=["distances"])
+            got = self._query(query_embeddings=[vector], n_results=wanted, ids=within, include=["distances"])
             best = {chunk_id: 1.0 - float(distance) for chunk_id, distance in zip(got["ids"][0], got["distances"][0])}
             passing = self.lexical.complete(list(best), filters)
             kept = [(chunk_id, similarity) for chunk_id, similarity in best.items() if chunk_id in passing][:k]
@@ -464,11 +464,11 @@ class ChunkStore:
         return self.lexical.search(query, k, filters)
 
 
-def _records_by(collection, field: str) -> Counter:
-    """How many records of each article (`field` "article_id") or chunk ("chunk_id") a Chroma collection holds."""
+def _records_by_article(collection) -> Counter:
+    """How many records of each article a Chroma collection holds."""
     held: Counter = Counter()
     offset = 0
     while metadatas := collection.get(include=["metadatas"], limit=_ID_BATCH * 10, offset=offset)["metadatas"]:
         offset += len(metadatas)
-        held.update(m[field] for m in metadatas)
+        held.update(m["article_id"] for m in metadatas)
     return held
