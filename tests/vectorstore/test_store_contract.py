@@ -233,11 +233,24 @@ class StoreContract:
         assert [i for i, _ in store.lexical_search("desalination summer", k=5)] == [water[1].id]
         assert {i for i, _ in store.lexical_search("desalination", k=5)} == {c.id for c in water}
 
+    def test_common_terms_score_only_the_chunks_a_rarer_term_finds_with_fts5s_scores(self, store, chunker, monkeypatch):
+        water, chess = write(store, chunker, WATER), write(store, chunker, CHESS)
+        # Four chunks: "desalination" is in two of them (common here), "summer" and "championship" in one each.
+        monkeypatch.setattr("vectorstore.lexical._COMMON", 0.3)
+        monkeypatch.setattr("vectorstore.lexical._COMMON_AT_LEAST", 0)
+        question = "desalination summer championship"
+        found = store.lexical_search(question, k=5)
+        champion = next(c.id for c in chess if "championship" in c.text)
+        assert {chunk_id for chunk_id, _ in found} == {water[1].id, champion}  # water[0] holds only the common term
+        exact = {chunk_id: score for _, chunk_id, score in store.lexical._bm25(analysis.terms(question), 5, None)}
+        assert all(score == pytest.approx(exact[chunk_id], rel=1e-9) for chunk_id, score in found)
+        assert found == sorted(found, key=lambda pair: -pair[1])
+
     def test_a_store_from_before_terms_were_counted_is_counted_once(self, open_store, store, chunker, embedder):
         write(store, chunker, WATER)
         with sqlite3.connect(store.lexical.path) as db:  # the index as older code left it
             db.execute("DROP TABLE term_counts")
-            db.execute("DELETE FROM meta WHERE key = 'terms_counted'")
+            db.execute("DELETE FROM meta WHERE key = 'tokens'")
         reopened = open_store(embedder)
         assert reopened.lexical.document_frequencies(["desalin", "~DSLNTN", "summer"]) == {"desalin": 2, "~DSLNTN": 2, "summer": 1}
         assert reopened.lexical.miscounted_terms() == 0
