@@ -75,12 +75,8 @@ def question_type(question: str) -> str | None:
     return next((kind for kind, pattern in _QUESTION_KINDS.items() if pattern.search(normalized)), None)
 
 
-def fits(kind: str | None, text: str) -> bool:
-    """Whether a text has what a question of this kind asks for (reported speech, a date, a number)."""
-    return _fits_normalized(kind, normalize(text))
-
-
-def _fits_normalized(kind: str | None, normalized: str) -> bool:
+def fits(kind: str | None, normalized: str) -> bool:
+    """Whether a (normalised) text has what a question of this kind asks for (reported speech, a date, a number)."""
     return bool(kind and _FITS[kind].search(normalized))
 
 
@@ -134,7 +130,7 @@ class FeatureMaker:
             crosses = float(languages_differ(guess_language(unit.text) or passage.chunk.lang, language))
             missing = names - passage_terms[unit.chunk_id]
             normalized = normalize(unit.text)
-            fit = _fits_normalized(kind, normalized)  # only the question's kind is asked of a unit
+            fit = fits(kind, normalized)  # only the question's kind is asked of a unit
             rows.append(Candidate(unit, number[unit.chunk_id], np.array([
                 similarity, best - similarity, math.log(rank), best, crosses, similarity * crosses,
                 passage.score, number[unit.chunk_id], read[0].score,
