@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from settings import load_settings  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
-from tests.ingest.test_crash_safety import _pending, store_state  # noqa: E402
+from tests.ingest.test_crash_safety import pending_articles, store_state  # noqa: E402
 
 
 def _ingest(corpus: Path, data_dir: Path, log: Path) -> subprocess.Popen:
@@ -76,7 +76,7 @@ def main() -> None:
             time.sleep(at)
             process.kill()
             exit_code = process.wait()
-            half_written = _pending(settings) > 0
+            half_written = pending_articles(settings) > 0
             stored = len(store_state(settings)) - 1 if settings.data_dir.joinpath("lexical").exists() else 0
             _finished(_ingest(corpus, data_dir, log), log)
             same = store_state(settings) == expected

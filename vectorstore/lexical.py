@@ -470,7 +470,8 @@ class LexicalIndex:
         # FTS5 weighs a term found in more than half the chunks at nearly 0 (its IDF is clamped to 1e-6) but still
         # walks all its postings: asking without such terms ranks the same. If every term is that common, the
         # rarest is asked.
-        asked = {term: n for term, n in counts.items() if n <= total / 2} or dict([min(counts.items(), key=lambda c: c[1])])
+        rarest = min(counts, key=counts.get)
+        asked = {term: n for term, n in counts.items() if n <= total / 2} or {rarest: counts[rarest]}
         rare = [term for term, n in asked.items() if n <= max(total * _COMMON, _COMMON_AT_LEAST)]
         if not rare or len(rare) == len(asked):
             return [(chunk_id, score) for _, chunk_id, score in self._bm25(list(asked), k, filters)]

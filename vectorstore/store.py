@@ -252,16 +252,16 @@ class ChunkStore:
         kept in Chroma where a record there holds the same text, else embedded; then drop that collection. Each
         batch is its own transaction: a crash here is taken up again at the next opening."""
         older = f"{self._settings.collection}_sentences"
-        kept = older in {c.name for c in chroma.client.list_collections()}
-        sentences = chroma.client.get_collection(older, embedding_function=_ChromaEmbedding(self.embedder)) if kept else None
+        has_older = older in {c.name for c in chroma.client.list_collections()}
+        older_units = chroma.client.get_collection(older, embedding_function=_ChromaEmbedding(self.embedder)) if has_older else None
         missing = self.lexical.chunks_without_units()
         for at in range(0, len(missing), _UNITS_BATCH):
             chunks = self._get(chroma, missing[at : at + _UNITS_BATCH])
             units = [unit for chunk in chunks for unit in chunk.sentences]
             found = {}
-            if sentences is not None:
+            if older_units is not None:
                 texts = {unit.id: unit.text for unit in units}
-                got = sentences.get(ids=list(texts), include=["documents", "embeddings"])
+                got = older_units.get(ids=list(texts), include=["documents", "embeddings"])
                 found = {i: vector for i, text, vector in zip(got["ids"], got["documents"], got["embeddings"]) if texts[i] == text}
             embed = [unit for unit in units if unit.id not in found]
             if embed:
@@ -269,7 +269,7 @@ class ChunkStore:
             vectors = np.array([found[unit.id] for unit in units], dtype=np.float32).reshape(len(units), self.embedder.dim)
             self.lexical.add_units(chunks, vectors)
         self.lexical.units_found()
-        if kept:
+        if has_older:
             chroma.client.delete_collection(older)
 
     @staticmethod
@@ -279,9 +279,9 @@ class ChunkStore:
 
     # --- writing ---
 
-    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, sentence_vectors: np.ndarray) -> bool:
+    def write_article(self, chunks: list[Chunk], vectors: np.ndarray, unit_vectors: np.ndarray) -> bool:
         """Store one article whole (see `write_articles`); False when this version was already stored."""
-        return self.write_articles([(chunks, vectors, sentence_vectors)])[0]
+        return self.write_articles([(chunks, vectors, unit_vectors)])[0]
 
     def write_articles(self, articles: list[tuple[list[Chunk], np.ndarray, np.ndarray]]) -> list[bool]:
         """Store articles, each whole, replacing any version of it (steps 1-5 in the module docstring, for

@@ -35,7 +35,7 @@ def _rows(settings, sql: str) -> list[tuple]:
         return db.execute(sql).fetchall()
 
 
-def _pending(settings) -> int:
+def pending_articles(settings) -> int:
     """Articles between their withdrawal and their ledger row; 0 before the writer has made its tables."""
     try:
         return _rows(settings, "SELECT count(*) FROM pending")[0][0]
@@ -121,12 +121,12 @@ def test_ingest_killed_anywhere_then_run_again_equals_a_clean_ingest(small, embe
         child = _start_cli(settings, tmp_path / f"killed-{round_}.log")
         _wait_for(_index(settings).exists)
         if round_ % 2:  # as soon as an article is between its withdrawal and its ledger row
-            _wait_for(lambda: child.poll() is not None or _pending(settings) > 0)
+            _wait_for(lambda: child.poll() is not None or pending_articles(settings) > 0)
         else:  # at a random moment of the writing
             time.sleep(rng.uniform(0, window))
         child.kill()  # SIGKILL; nothing if the ingest has already finished
         child.wait(30)
-        caught_half_written += _pending(settings) > 0
+        caught_half_written += pending_articles(settings) > 0
         # Whatever the moment, every article the ledger holds is whole.
         killed = store_state(settings)
         for article, counts in killed.items():
