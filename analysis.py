@@ -233,6 +233,33 @@ def name_keys(word: str) -> list[str]:
     return [key for key in dict.fromkeys(keys) if key]
 
 
+# Latin spellings of Arabic names that the skeleton rules miss: the Maghreb's "g" for «ق» (Goubantini,
+# «القوبنطيني»), "p" for «ف» (Palestinian), "dh" for «ظ» (Mahfoudh), a silent "h" (Johnson, «جونسون»), a prefix
+# Arabic writes as a word of its own (Bensedrine, «بن سدرين»; Abdellatif, «عبد اللطيف»), and an adjective or plural
+# made from a name (Tunisian, «تونس»).
+_LATIN_RESPELLINGS = [
+    (re.compile(r"g"), "q"), (re.compile(r"p"), "f"), (re.compile(r"dh"), "z"),
+    (re.compile(r"(?<=[aeiou])h(?=[^aeiou])"), ""),
+    (re.compile(r"^(?:abdel|abdul|abd|abou|abu|ben|bel|bou|el|al)(?=[a-z]{4})"), ""),
+    (re.compile(r"(?:ians?|ans|ish|ese|is)$"), ""),
+]
+
+
+def name_respellings(text: str) -> dict[str, list[str]]:
+    """Each Latin name's key in a text, with the keys its other likely Arabic spellings have (for a question: the
+    store may know the name by one of those)."""
+    found: dict[str, list[str]] = {}
+    for original in _WORD.findall(text):
+        word = original.lower()
+        if not (original[:1].isupper() and word.isascii() and word.isalpha()) or word in _ENGLISH_STOPWORDS:
+            continue
+        key = name_key(word)
+        respelt = [name_key(pattern.sub(sound, word)) for pattern, sound in _LATIN_RESPELLINGS]
+        if key and (others := [k for k in dict.fromkeys(respelt) if k and k != key]):
+            found[key] = others
+    return found
+
+
 def _is_name_candidate(original: str) -> bool:
     """Arabic script has no capitals, so every Arabic word may be a name; in Latin script, capitalised words."""
     return bool(_ARABIC_WORD.fullmatch(original)) or original[:1].isupper()

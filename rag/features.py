@@ -106,7 +106,7 @@ class FeatureMaker:
             return []
         language = guess_language(question)
         kind = question_type(question)
-        asked = set(terms(question))
+        asked = set(self.store.lexical.question_terms(question))
         names = {t for t in asked if t.startswith((NAME_KEY_PREFIX, ALIAS_PREFIX))}
         total = len(self.store.lexical)  # a count over the index: once per question
         rarity = self._rarity(asked, total)

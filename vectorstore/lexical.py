@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import TERMS_VERSION, terms
+from analysis import TERMS_VERSION, name_respellings, terms
 from records import Chunk, Filters
 
 # SQLite limits how many values one statement may bind; id lists go in slices of this size.
@@ -460,10 +460,23 @@ class LexicalIndex:
             ))
         return {term: counts.get(_folded(term), 0) for term in wanted}
 
+    def question_terms(self, question: str) -> list[str]:
+        """The question's terms, with a Latin name that no chunk holds under its key asked by the other spelling
+        the most chunks hold, if any does (Goubantini: «القوبنطيني»)."""
+        asked = terms(question)
+        respellings = name_respellings(question)
+        counts = self.document_frequencies([*respellings, *(k for others in respellings.values() for k in others)])
+        chosen = {}
+        for key, others in respellings.items():
+            best = max(others, key=counts.get)
+            if counts[key] == 0 and counts[best] > 0:
+                chosen[key] = best
+        return [chosen.get(term, term) for term in asked]
+
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score, higher is better) pairs for `query`, filters applied by SQL;
         chunks with no query term are left out."""
-        counts = self.document_frequencies(terms(query))
+        counts = self.document_frequencies(self.question_terms(query))
         if not counts:
             return []
         total = len(self)
