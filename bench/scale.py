@@ -69,9 +69,11 @@ class StandInEmbedder:
         return [len(text.split()) * 4 // 3 for text in texts]  # about what e5's tokenizer makes of Arabic news
 
 
-def _articles(pool: list[str], rng: random.Random):
-    """Endless synthetic articles: real sentences, random dates and sources."""
-    for n in itertools.count():
+def _articles(pool: list[str], first: int):
+    """Endless synthetic articles from the `first`th on: real sentences, random dates and sources. Each start
+    has its own random stream, so a store grown in two runs holds no article twice."""
+    rng = random.Random(first + 1)
+    for n in itertools.count(first):
         published = f"{rng.choice((2024, 2025))}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         yield Article(
             id=f"bench-{n}", title=rng.choice(pool)[:120], source=f"source-{rng.randrange(20)}", lang="ar",
@@ -93,7 +95,8 @@ def fill(settings, chunks: int, pool: list[str]) -> None:
     """Grow the store to at least `chunks` chunks, FILL_BATCH articles per write, as ingest writes them."""
     store = ChunkStore(settings, StandInEmbedder(1))
     chunker = Chunker(StandInEmbedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    articles, written, started = _articles(pool, random.Random(1)), store.count(), time.perf_counter()
+    stored, _ = store.articles(0, 1)
+    articles, written, started = _articles(pool, stored), store.count(), time.perf_counter()
     while written < chunks:
         batch = [_vectors(store, chunker.chunk(next(articles))) for _ in range(FILL_BATCH)]
         store.write_articles(batch)
@@ -127,7 +130,7 @@ def measure(settings, pool: list[str], asked: list[str]) -> dict:
     plain = [question(None) for _ in range(QUESTIONS)]
     filtered = [question(month()) for _ in range(QUESTIONS)]
     chunker = Chunker(StandInEmbedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    adds, new = [], _articles(pool, random.Random(3))
+    adds, new = [], _articles(pool, 2)  # articles of their own stream, renamed "added-n" below
     for n in range(5):
         article = dataclasses.replace(next(new), id=f"added-{n}")
         began = time.perf_counter()
