@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import guess_language, statement_start
+from analysis import guess_language, sentence_spans, statement_start
 from rag.features import Candidate, FeatureMaker, question_type
 from rag.scorer import AnswerScorer
 from records import Answer, Citation, Passage
 from vectorstore.store import ChunkStore
+
+
+# The longest quote of a statement that is carried on to its sentence's end: on the train part of news-ar, 350 and
+# 400 characters answered the same questions (answer-hit 0.660 -> 0.684, median answer 271 -> 280 characters).
+STATEMENT_REACH = 400
 
 
 class ExtractiveAnswerer:
@@ -50,6 +55,7 @@ class ExtractiveAnswerer:
             # Quote a statement with its speaker: a unit that begins where the attribution's statement begins
             # («… إن» / a quote) takes the attribution too.
             start = passage.chunk.start + statement_start(passage.chunk.text, start - passage.chunk.start)
+            end = statement_end(passage, start, end)
         quoted = passage_text(passage, start, end)
         citation = Citation(n, passage.chunk.id, passage.chunk.article_id, start, end, quoted)
         text = attribution(passage, language) + f"{citation.text} [{citation.n}]"
@@ -67,6 +73,15 @@ def _reranked(
     read = sorted(best, key=lambda n: (-best[n], n))
     order = read + [n for n in range(1, len(passages) + 1) if n not in best]
     return [passages[n - 1] for n in order], {old: new for new, old in enumerate(order, start=1)}
+
+
+def statement_end(passage: Passage, start: int, end: int) -> int:
+    """Where a quoted statement that starts at `start` and whose chosen unit ends at `end` (article offsets) should
+    end: its sentence's end when the whole quote stays within STATEMENT_REACH characters, since what was said
+    often runs on past the clause that was chosen («طالبوا بـ…، و…، و…»), else `end`."""
+    text, offset = passage.chunk.text, passage.chunk.start
+    sentence_end = next((b for a, b in sentence_spans(text) if a < end - offset <= b), end - offset)
+    return offset + sentence_end if offset + sentence_end - start <= STATEMENT_REACH else end
 
 
 def passage_text(passage: Passage, start: int, end: int) -> str:

@@ -6,8 +6,10 @@ import pytest
 
 from analysis import CLAUSE_WINDOW_CHARS, normalize
 from ingest.pipeline import ingest_paths
+from rag.answer import STATEMENT_REACH, statement_end
 from rag.features import fits, question_type
 from rag.pipeline import AskPipeline
+from records import Chunk, Passage
 from vectorstore.store import ChunkStore
 
 
@@ -83,3 +85,23 @@ def test_a_long_sentence_is_cut_to_the_clause_that_answers(settings, embedder, t
     # The quote is a clause window that starts with the answering clause, not the whole 450-character sentence.
     assert quote.startswith("وأعلنت البلدية أن افتتاح الجسر الجديد سيكون في الخامس من مايو")
     assert len(quote) <= CLAUSE_WINDOW_CHARS
+
+
+def passage_of(text: str, offset: int = 100) -> Passage:
+    chunk = Chunk("a#0", "a", 0, text, offset, offset + len(text), "title", "a.md")
+    return Passage(chunk, 0.9)
+
+
+def test_a_statement_is_quoted_to_its_sentences_end_when_that_stays_short():
+    said = "وطالب النواب بتجميد الاتصالات مع الحكومة، ووقف الرحلات الجوية، وإعلان المنتجعات منطقة خطرة."
+    passage = passage_of(said + " وانتهت الجلسة مساء.")
+    first_clause = said.index("،") + 1
+    assert statement_end(passage, 100, 100 + first_clause) == 100 + len(said)
+
+
+def test_a_statement_past_the_reach_keeps_its_chosen_clause():
+    said = "وقال الوزير إن الحكومة ستواصل الإصلاحات، " + "وأضاف أن المرحلة المقبلة صعبة، " * 20 + "وختم بالشكر."
+    passage = passage_of(said)
+    first_clause = said.index("،") + 1
+    assert len(said) > STATEMENT_REACH
+    assert statement_end(passage, 100, 100 + first_clause) == 100 + first_clause
