@@ -255,6 +255,19 @@ class StoreContract:
         assert reopened.lexical.document_frequencies(["desalin", "~DSLNTN", "summer"]) == {"desalin": 2, "~DSLNTN": 2, "summer": 1}
         assert reopened.lexical.miscounted_terms() == 0
 
+    def test_the_chunk_count_is_kept_through_writes_and_counted_once_for_an_older_store(
+        self, open_store, store, chunker, embedder
+    ):
+        water = write(store, chunker, WATER)
+        assert store.count() == len(water)
+        store.delete_article(water[0].article_id)
+        assert store.count() == 0 and store.lexical.miscounted_terms() == 0
+        write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # the index as older code left it
+            db.execute("DELETE FROM meta WHERE key = 'chunks'")
+        reopened = open_store(embedder)
+        assert reopened.count() == len(water) and reopened.lexical.miscounted_terms() == 0
+
     def test_an_article_larger_than_one_chroma_call_is_stored_whole(self, store, embedder):
         # More sentences than Chroma takes in one call; vectors are random unit vectors, the model is not the point.
         text = " ".join(f"Entry {n} of the long register." for n in range(store.max_batch + 50))
