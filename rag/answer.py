@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis import guess_language, sentence_spans, statement_start
-from rag.features import Candidate, FeatureMaker, question_type
+from rag.features import Candidate, FeatureMaker, question_type, speaker
 from rag.scorer import AnswerScorer
 from records import Answer, Citation, Passage
 from vectorstore.store import ChunkStore
@@ -39,6 +39,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return Answer(question, in_language(_ABSTAIN, language), True, passages)
         probabilities = self.scorer.probabilities(np.array([c.features for c in candidates]))
+        probabilities[~self._speaker_named(question, candidates, passages)] = 0.0
         if rerank:
             passages, numbers = _reranked(passages, candidates, probabilities)
         else:
@@ -60,6 +61,27 @@ class ExtractiveAnswerer:
         citation = Citation(n, passage.chunk.id, passage.chunk.article_id, start, end, quoted)
         text = attribution(passage, language) + f"{citation.text} [{citation.n}]"
         return Answer(question, text, False, passages, [citation], confidence)
+
+
+    def _speaker_named(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> np.ndarray:
+        """Whether each candidate's article names whom a "said" question asks about (all True for other questions).
+
+        A statement in an article that never names its speaker is someone else's: "What did Boris Johnson say
+        about the attack?" must not be answered from a report of the attack that quotes the police. Named means the
+        article holds the speaker's rarest word (a word no chunk holds is held by none). Only in the question's
+        own language: across scripts a name's key may miss (Goubantini, «القوبنطيني»), and the scorer weighs that."""
+        named = np.ones(len(candidates), dtype=bool)
+        lexical = self.features.store.lexical
+        asked = lexical.question_terms(speaker(question)) if question_type(question) == "said" else []
+        if not asked:
+            return named
+        counts = lexical.document_frequencies(asked)
+        rarest = min(counts, key=counts.get)
+        articles = {c.n: passages[c.n - 1].chunk.article_id for c in candidates}
+        holding = lexical.articles_holding(rarest, list(set(articles.values())))
+        for at, candidate in enumerate(candidates):
+            named[at] = articles[candidate.n] in holding or AnswerScorer.crosses(candidate.features)
+        return named
 
 
 def _reranked(

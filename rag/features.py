@@ -27,6 +27,21 @@ _QUESTION_KINDS = {
     "when": re.compile(r"\bمتي\b|في (اي|اى) (عام|سنه|تاريخ|يوم|شهر|قرن)|\bwhen\b|what (year|date|day)|which (year|day)", re.I),
     "count": re.compile(r"\bكم\b|how (many|much|long|old)|\bnumber of\b", re.I),
 }
+# Whom a "said" question asks about: "What did <speaker> say …", «ماذا قال <speaker> عن …» (normalised).
+_SPEAKER = (
+    re.compile(
+        r"\b(?:what|how|why)\s+(?:did|does|do|has|have)\s+(?P<speaker>.+?)\s+(?:say|tell|state|claim|call|warn|announce"
+        r"|demand|describe|deny|urge|express|accuse|stress|respond|reply|react|add|confirm|reveal|promise|propose"
+        r"|suggest|threaten|think|believe|argue|insist)\b",
+        re.I,
+    ),
+    re.compile(
+        r"(?:ماذا|ما الذي|ما|مما|بماذا|بما|الي ماذا|عن ماذا)\s+[وف]?(?:قال|قالت|صرح|صرحت|اكد|اكدت|اعلن|اعلنت|ذكر|ذكرت"
+        r"|دعا|دعت|طالب|طالبت|حذر|حذرت|اعتبر|اعتبرت|اوضح|اوضحت|اضاف|اضافت|وصف|وصفت|نفي|نفت|رد|ردت|اقترح|اقترحت"
+        r"|اتهم|اتهمت|وعد|وعدت|كشف|كشفت|شدد|شددت)\s+(?P<speaker>.+?)"
+        r"(?=\s+(?:عن|حول|بشان|في|الي|من|بخصوص|ازاء|تجاه|خلال|علي|ل\S+)\s|[؟?.]|$)"
+    ),
+)
 _MONTHS = (
     "يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|كانون|شباط|اذار|نيسان|ايار|حزيران|"
     "تموز|اب|ايلول|تشرين|جانفي|فيفري|افريل|ماي|جوان|جويليه|اوت|"
@@ -73,6 +88,13 @@ def question_type(question: str) -> str | None:
     """'said', 'when' or 'count' when the question asks for one of those, else None."""
     normalized = normalize(question)
     return next((kind for kind, pattern in _QUESTION_KINDS.items() if pattern.search(normalized)), None)
+
+
+def speaker(question: str) -> str:
+    """The words naming whom a "said" question asks about ("Michelle Bachelet", «وزير الخارجية»), or ""."""
+    english, arabic = _SPEAKER
+    found = english.search(question) or arabic.search(normalize(question))
+    return found["speaker"] if found else ""
 
 
 def fits(kind: str | None, normalized: str) -> bool:

@@ -447,6 +447,17 @@ class LexicalIndex:
         """Every source that has a stored chunk."""
         return {row[0] for row in self._db().execute("SELECT DISTINCT source FROM chunks")}
 
+    def articles_holding(self, term: str, article_ids: list[str]) -> set[str]:
+        """Those of `article_ids` with a chunk that holds the analysed `term`."""
+        wanted, found = _folded(term), set()
+        for batch in _slices(list(dict.fromkeys(article_ids))):
+            rows = self._db().execute(
+                f"SELECT c.article_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.id"
+                f" WHERE c.article_id IN ({_placeholders(batch)})", batch,
+            )
+            found |= {article_id for article_id, body in rows if wanted in _TOKEN.findall(_folded(body))}
+        return found
+
     def languages(self, chunk_ids: list[str]) -> dict[str, str]:
         """The language recorded for each of these chunks that has one."""
         found: dict[str, str] = {}

@@ -7,7 +7,7 @@ import pytest
 from analysis import CLAUSE_WINDOW_CHARS, normalize
 from ingest.pipeline import ingest_paths
 from rag.answer import STATEMENT_REACH, statement_end
-from rag.features import fits, question_type
+from rag.features import fits, question_type, speaker
 from rag.pipeline import AskPipeline
 from records import Chunk, Passage
 from vectorstore.store import ChunkStore
@@ -105,3 +105,16 @@ def test_a_statement_past_the_reach_keeps_its_chosen_clause():
     first_clause = said.index("،") + 1
     assert len(said) > STATEMENT_REACH
     assert statement_end(passage, 100, 100 + first_clause) == 100 + first_clause
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did Peskov say about the mission?", "Peskov"),
+    ("What did Michelle Bachelet call for?", "Michelle Bachelet"),
+    ("How did Sihem Bensedrine respond to the call?", "Sihem Bensedrine"),
+    ("ماذا قال وزير الخارجية البريطاني بوريس جونسون عن هجوم مانشستر؟", "وزير الخارجيه البريطاني بوريس جونسون"),
+    ("بماذا ردت سهام بن سدرين على دعوة النائب؟", "سهام بن سدرين"),
+    ("When was the treaty signed?", ""),
+    ("متى وقعت المعاهدة؟", ""),
+])
+def test_the_speaker_a_said_question_asks_about(question, expected):
+    assert speaker(question) == expected

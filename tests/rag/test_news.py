@@ -68,6 +68,14 @@ def test_someone_not_in_the_store_is_refused(news, question):
     assert answer.abstained and answer.citations == [], answer.text
 
 
+def test_someone_the_article_never_names_did_not_say_what_it_quotes(news):
+    # Peskov is in the store (tests/fixtures/names), but the corridor article quotes others: its statements are
+    # not his.
+    answer = news.ask("ماذا قال بيسكوف عن الممر الإنساني؟", k=5)
+    assert answer.abstained and answer.citations == [], answer.text
+    assert any(p.chunk.source.endswith("relief-corridor.md") for p in answer.passages)
+
+
 @pytest.mark.parametrize("question", [
     "Fedorova", "فيدوروفا", "؟؟؟ !!! ...", "2026 12 3", "ماذا قال Fedorova about الممر؟", "الممر " * 333,
 ])
