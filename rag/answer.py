@@ -62,7 +62,6 @@ class ExtractiveAnswerer:
         text = attribution(passage, language) + f"{citation.text} [{citation.n}]"
         return Answer(question, text, False, passages, [citation], confidence)
 
-
     def _speaker_named(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> np.ndarray:
         """Whether each candidate's article names whom a "said" question asks about (all True for other questions).
 

@@ -27,7 +27,7 @@ _QUESTION_KINDS = {
     "when": re.compile(r"\bمتي\b|في (اي|اى) (عام|سنه|تاريخ|يوم|شهر|قرن)|\bwhen\b|what (year|date|day)|which (year|day)", re.I),
     "count": re.compile(r"\bكم\b|how (many|much|long|old)|\bnumber of\b", re.I),
 }
-# Whom a "said" question asks about: "What did <speaker> say …", «ماذا قال <speaker> عن …» (normalised).
+# Whom a "said" question asks about: "What did <speaker> say …", or in normalised Arabic «ماذا قال <speaker> عن …».
 _SPEAKER = (
     re.compile(
         r"\b(?:what|how|why)\s+(?:did|does|do|has|have)\s+(?P<speaker>.+?)\s+(?:say|tell|state|claim|call|warn|announce"
