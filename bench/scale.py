@@ -95,7 +95,7 @@ def fill(settings, chunks: int, pool: list[str]) -> None:
     """Grow the store to at least `chunks` chunks, FILL_BATCH articles per write, as ingest writes them."""
     store = ChunkStore(settings, StandInEmbedder(1))
     chunker = Chunker(StandInEmbedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    stored, _ = store.articles(0, 1)
+    stored, _ = store.lexical.articles(0, 0)  # the count alone
     articles, written, started = _articles(pool, stored), store.count(), time.perf_counter()
     while written < chunks:
         batch = [_vectors(store, chunker.chunk(next(articles))) for _ in range(FILL_BATCH)]

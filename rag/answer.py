@@ -34,12 +34,13 @@ class ExtractiveAnswerer:
         With `rerank`, the passages read are put in the order of their most probable unit: the scorer, which
         sees names, rare terms and reported speech, re-ranks what fusion found. A follow-up's passages were found
         with the subject it borrows, which the follow-up alone cannot judge: they keep their order."""
-        language = guess_language(question)
+        language, said = guess_language(question), question_type(question) == "said"
         candidates = self.features.candidates(question, vector, passages)
         if not candidates:
             return Answer(question, in_language(_ABSTAIN, language), True, passages)
         probabilities = self.scorer.probabilities(np.array([c.features for c in candidates]))
-        probabilities[~self._speaker_named(question, candidates, passages)] = 0.0
+        if said:
+            probabilities[~self._speaker_named(question, candidates, passages)] = 0.0
         if rerank:
             passages, numbers = _reranked(passages, candidates, probabilities)
         else:
@@ -52,7 +53,7 @@ class ExtractiveAnswerer:
         n = numbers[chosen.n]
         passage = passages[n - 1]
         start, end = chosen.sentence.start, chosen.sentence.end
-        if question_type(question) == "said":
+        if said:
             # Quote a statement with its speaker: a unit that begins where the attribution's statement begins
             # («… إن» / a quote) takes the attribution too.
             start = passage.chunk.start + statement_start(passage.chunk.text, start - passage.chunk.start)
@@ -63,7 +64,7 @@ class ExtractiveAnswerer:
         return Answer(question, text, False, passages, [citation], confidence)
 
     def _speaker_named(self, question: str, candidates: list[Candidate], passages: list[Passage]) -> np.ndarray:
-        """Whether each candidate's article names whom a "said" question asks about (all True for other questions).
+        """Whether each candidate's article names whom a "said" question asks about.
 
         A statement in an article that never names its speaker is someone else's: "What did Boris Johnson say
         about the attack?" must not be answered from a report of the attack that quotes the police. Named means the
@@ -71,7 +72,7 @@ class ExtractiveAnswerer:
         own language: across scripts a name's key may miss (Goubantini, «القوبنطيني»), and the scorer weighs that."""
         named = np.ones(len(candidates), dtype=bool)
         lexical = self.features.store.lexical
-        asked = lexical.question_terms(speaker(question)) if question_type(question) == "said" else []
+        asked = lexical.question_terms(speaker(question))
         if not asked:
             return named
         counts = lexical.document_frequencies(asked)
