@@ -5,6 +5,7 @@
 - `normalize`: what "the same text" means (diacritics, tatweel, letter variants, digits, case).
 - `terms`: what the lexical index counts: stems, plus cross-script name keys and the keys of known aliases
   (`aliases.tsv`: "NATO" = «حلف شمال الأطلسي» = "~~NATO").
+- `translations`: the Arabic stems of an English question's words (`lexicon.tsv`: "budget" = «الميزانية»).
 """
 
 from __future__ import annotations
@@ -270,6 +271,23 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+def _table(path: Path) -> list[list[str]]:
+    """The rows of one of Sanad's word lists: tab-separated, a key and at least one value, "#" comments."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the word list {path}: {error}") from None
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        row = line.split("\t")
+        if len(row) < 2 or not row[0].strip():
+            raise ConfigError(f"{path}:{number}: expected a key and at least one value, tab-separated")
+        rows.append(row)
+    return rows
+
+
 # "~~" and not "@": the lexical index keeps "~" inside a token and splits at other punctuation; a name key is "~"
 # and capital letters only, so the two never meet.
 ALIAS_PREFIX = "~~"
@@ -282,16 +300,7 @@ def _aliases() -> tuple[dict[str, str], dict[tuple[str, ...], str], list[int], s
     the stems names start with)."""
     acronyms: dict[str, str] = {}
     names: dict[tuple[str, ...], str] = {}
-    try:
-        lines = ALIASES_FILE.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read the alias list {ALIASES_FILE}: {error}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        key, *spellings = line.split("\t")
-        if not spellings or not key.strip():
-            raise ConfigError(f"{ALIASES_FILE}:{number}: expected a key and at least one name, tab-separated")
+    for key, *spellings in _table(ALIASES_FILE):
         for spelling in spellings:
             if spelling.isascii() and spelling.isupper():
                 acronyms[spelling] = key
@@ -304,16 +313,47 @@ def _alias_keys(originals: list[str], stems: list[str]) -> list[str]:
     """The key of every alias named in a text, given its words as written and as stemmed."""
     acronyms, names, longest_first, starts = _aliases()
     found = [ALIAS_PREFIX + acronyms[word] for word in originals if word in acronyms]
+    return found + [ALIAS_PREFIX + names[name] for name in _phrases(stems, names, longest_first, starts)]
+
+
+def _phrases(stems: list[str], known: dict, longest_first: list[int], starts: set[str]) -> list[tuple[str, ...]]:
+    """The known phrases in a run of stems, the longest that starts at a word first, each word in one phrase at
+    most: «حلف شمال الأطلسي» is one mention, not also «الأطلسي»."""
+    found = []
     at = 0
     while at < len(stems):
-        # The longest name that starts here, once: «حلف شمال الأطلسي» is one mention, not three.
         n = stems[at] in starts and next(
-            (n for n in longest_first if at + n <= len(stems) and tuple(stems[at : at + n]) in names), 0
+            (n for n in longest_first if at + n <= len(stems) and tuple(stems[at : at + n]) in known), 0
         )
         if n:
-            found.append(ALIAS_PREFIX + names[tuple(stems[at : at + n])])
+            found.append(tuple(stems[at : at + n]))
         at += n or 1
     return found
+
+
+LEXICON_FILE = Path(__file__).with_name("lexicon.tsv")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[tuple[str, ...], tuple[str, ...]], list[int], set[str]]:
+    """The bilingual lexicon as (an English word or phrase, stemmed → the stems of its Arabic translations, each
+    once), the English phrases' lengths in words, longest first, and the stems they start with."""
+    translated: dict[tuple[str, ...], dict[str, None]] = {}
+    for english, *arabic in _table(LEXICON_FILE):
+        stems = translated.setdefault(tuple(stem(word) for word in words(english)), {})
+        for translation in arabic:
+            stems.update((stem(word), None) for word in words(translation) if word not in _ARABIC_STOPWORDS)
+    lexicon = {english: tuple(stems) for english, stems in translated.items()}
+    return lexicon, sorted({len(english) for english in lexicon}, reverse=True), {english[0] for english in lexicon}
+
+
+def translations(text: str) -> list[str]:
+    """The Arabic stems that translate a text's English words and phrases ("foreign minister": «وزير الخارجية»,
+    not "foreign" and "minister"); what the lexicon does not hold is left out."""
+    lexicon, longest_first, starts = _lexicon()
+    stems = [stem(word) if word.isascii() and word not in _ENGLISH_STOPWORDS else "" for word in words(text)]
+    found = [translated for phrase in _phrases(stems, lexicon, longest_first, starts) for translated in lexicon[phrase]]
+    return list(dict.fromkeys(found))
 
 
 # Stored with the lexical index: a store indexed with other terms is re-indexed when it is opened.

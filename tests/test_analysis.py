@@ -1,4 +1,5 @@
-"""Text analysis: stems under the web app's parallel load, clauses and clause windows, aliases."""
+"""Text analysis: stems under the web app's parallel load, clauses and clause windows, aliases, the bilingual
+lexicon."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import analysis
-from analysis import ALIAS_PREFIX, CLAUSE_WINDOW_CHARS, clause_spans, clause_windows, statement_start, stem, terms
+from analysis import (
+    ALIAS_PREFIX, CLAUSE_WINDOW_CHARS, clause_spans, clause_windows, statement_start, stem, terms, translations, words,
+)
 from errors import ConfigError
 
 
@@ -93,7 +96,60 @@ def test_every_alias_line_has_a_key_and_names(monkeypatch, tmp_path):
     monkeypatch.setattr(analysis, "ALIASES_FILE", broken)
     analysis._aliases.cache_clear()
     try:
-        with pytest.raises(ConfigError, match=rf"{broken}:2: expected a key and at least one name"):
+        with pytest.raises(ConfigError, match=rf"{broken}:2: expected a key and at least one value"):
             analysis._aliases()
     finally:
         analysis._aliases.cache_clear()
+
+
+# The bilingual lexicon (lexicon.tsv): one test per class of entry. An English word is translated into the stems
+# the lexical index holds for the Arabic words that translate it.
+
+def holds(english: str, *arabic: str) -> bool:
+    """Whether the translations of `english` include the stems of every Arabic word given."""
+    return {stem(word) for text in arabic for word in words(text)} <= set(translations(english))
+
+
+def test_government_and_politics_translate_with_the_longest_phrase_first():
+    assert holds("Parliament passed the budget", "البرلمان", "الميزانية")
+    assert translations("the foreign ministers") == [stem("وزير"), stem("الخارجية")]  # one phrase, not two words
+    assert holds("the resignations", "استقالة")  # plural and inflected English forms share the stem
+
+
+def test_security_and_justice_words_translate():
+    assert holds("the court fined the smugglers", "محكمة", "غرامة", "مهربين")
+    assert holds("troops killed in an attack", "قوات", "قتلى", "هجوم")
+
+
+def test_economy_words_translate():
+    assert holds("oil prices and unemployment", "النفط", "أسعار", "البطالة")
+
+
+def test_days_and_months_translate_to_their_levantine_and_maghrebi_names():
+    assert holds("on Friday 3 June", "الجمعة", "يونيو", "جوان", "حزيران")
+
+
+def test_countries_and_demonyms_translate_where_the_name_key_cannot_link_them():
+    assert holds("the Egyptian army", "مصر", "الجيش")
+    assert holds("Egypt", "مصر")
+
+
+def test_capitals_translate():
+    assert holds("talks in Cairo and Geneva", "القاهرة", "جنيف")
+
+
+def test_arabic_text_and_unknown_words_have_no_translation():
+    assert translations("ماذا قال الوزير عن الميزانية؟") == []
+    assert translations("the xylophone of Goubantini") == []
+
+
+def test_a_broken_lexicon_line_is_an_error_naming_the_file_and_line(monkeypatch, tmp_path):
+    broken = tmp_path / "lexicon.tsv"
+    broken.write_text("# comment\nbudget\tميزانية\nmission\n", encoding="utf-8")
+    monkeypatch.setattr(analysis, "LEXICON_FILE", broken)
+    analysis._lexicon.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=rf"{broken}:3: expected a key and at least one value"):
+            analysis._lexicon()
+    finally:
+        analysis._lexicon.cache_clear()

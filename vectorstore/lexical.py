@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import TERMS_VERSION, name_respellings, terms
+from analysis import TERMS_VERSION, name_respellings, terms, translations
 from records import Chunk, Filters
 
 # SQLite limits how many values one statement may bind; id lists go in slices of this size.
@@ -494,8 +494,9 @@ class LexicalIndex:
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """The k best (chunk id, BM25 score, higher is better) pairs for `query`, filters applied by SQL;
-        chunks with no query term are left out."""
-        counts = self.document_frequencies(self.question_terms(query))
+        chunks with no query term are left out. The query's English words are also asked by their Arabic
+        translations (lexicon.tsv)."""
+        counts = self.document_frequencies(self.question_terms(query) + translations(query))
         if not counts:
             return []
         total = len(self)

@@ -48,6 +48,15 @@ def test_english_question_ranks_the_arabic_passage_first(pipeline, question, art
     assert pipeline.ask(question, k=4).passages[0].chunk.source.endswith(article)
 
 
+def test_english_words_find_an_arabic_article_through_the_lexicons_translations(pipeline):
+    # No name, alias or number links the question to «حملة تطعيم ضد الحصبة في المدارس»: only "campaign" = «حملة»
+    # and "schools" = «المدارس» do.
+    store, question = pipeline.retriever.store, "what campaign is running in the schools?"
+    [(best, _), *_] = store.lexical_search(question, k=3)
+    [passage] = store.passages([best], store.embedder.embed_queries([question])[0])
+    assert Path(passage.chunk.source).name == "vaccine-campaign.md"
+
+
 @pytest.mark.parametrize("question, problem", [("   ", "empty"), ("x" * 2001, "longer than")])
 def test_bad_question_is_a_clear_error(pipeline, question, problem):
     with pytest.raises(InputError, match=problem):
