@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis import ALIAS_PREFIX, NAME_KEY_PREFIX, guess_language, languages_differ, normalize, terms
+from analysis import ALIAS_PREFIX, NAME_KEY_PREFIX, guess_language, languages_differ, normalize, terms, translations
 from records import Passage, Sentence
 from vectorstore.store import ChunkStore
 
@@ -68,7 +68,7 @@ _FITS = {
 FEATURES = (
     "similarity", "similarity_gap", "similarity_rank", "best_similarity", "crosses_language", "similarity_if_crossing",
     "passage_similarity", "passage_rank", "top_passage_similarity",
-    "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing",
+    "shared_rare_terms", "shared_rare_terms_gap", "shared_rare_terms_if_crossing", "translated_terms_gap",
     "names_asked", "names_in_unit", "names_in_passage", "rarest_name_missing", "names_unknown_to_store",
     "kind_said", "kind_when", "kind_count", "fits_said", "fits_when", "fits_count", "said_and_speech_with_content",
     "log_chars", "position",
@@ -145,8 +145,19 @@ class FeatureMaker:
         held_terms = [set(terms(unit.text)) for unit, _ in units]
         shares = [sum(rarity[t] for t in asked & held) / asked_weight for held in held_terms]
         most_shared = max(shares)
+        # The lexicon's translations tell units of one passage apart, but only as a gap to the best: how many of a
+        # question's words the lexicon knows must not make an answer more or less likely.
+        translated = set(translations(question))
+        translated_rarity = self._rarity(translated, total)
+        translated_weight = sum(translated_rarity.values()) or 1.0
+        translated_shares = [
+            sum(translated_rarity[t] for t in translated & held) / translated_weight for held in held_terms
+        ]
+        most_translated = max(translated_shares)
         rows = []
-        for (unit, similarity), rank, held, shared in zip(units, ranks, held_terms, shares):
+        for (unit, similarity), rank, held, shared, translated_share in zip(
+            units, ranks, held_terms, shares, translated_shares
+        ):
             passage = read[number[unit.chunk_id] - 1]
             # A unit's own language: Arabic articles quote English posts, which an English question matches easily.
             crosses = float(languages_differ(guess_language(unit.text) or passage.chunk.lang, language))
@@ -156,7 +167,7 @@ class FeatureMaker:
             rows.append(Candidate(unit, number[unit.chunk_id], np.array([
                 similarity, best - similarity, math.log(rank), best, crosses, similarity * crosses,
                 passage.score, number[unit.chunk_id], read[0].score,
-                shared, most_shared - shared, shared * crosses, float(bool(names)),
+                shared, most_shared - shared, shared * crosses, most_translated - translated_share, float(bool(names)),
                 sum(rarity[t] for t in names & held) / names_weight,
                 sum(rarity[t] for t in names & passage_terms[unit.chunk_id]) / names_weight,
                 max((rarity[t] for t in missing), default=0.0) / rarest, unknown,

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis import CLAUSE_WINDOW_CHARS, normalize
 from ingest.pipeline import ingest_paths
 from rag.answer import STATEMENT_REACH, statement_end
-from rag.features import fits, question_type, speaker
+from rag.features import FEATURES, FeatureMaker, fits, question_type, speaker
 from rag.pipeline import AskPipeline
 from records import Chunk, Passage
 from vectorstore.store import ChunkStore
@@ -118,3 +119,18 @@ def test_a_statement_past_the_reach_keeps_its_chosen_clause():
 ])
 def test_the_speaker_a_said_question_asks_about(question, expected):
     assert speaker(question) == expected
+
+
+@pytest.mark.parametrize("question, translated", [
+    ("What campaign is running in the schools?", True),
+    ("Why was the old bridge closed to trucks?", False),  # no word the lexicon knows
+    ("لماذا أغلق الجسر القديم أمام الشاحنات؟", False),
+])
+def test_the_lexicons_translations_only_tell_units_apart(pipeline, question, translated):
+    # A gap to the best unit, 0 for it: how much of a question the lexicon knows must not move the answer's probability.
+    store = pipeline.retriever.store
+    vector = store.embedder.embed_queries([question])[0]
+    passages = pipeline.retriever.retrieve(question, 5, vector=vector)
+    rows = np.array([c.features for c in FeatureMaker(store).candidates(question, vector, passages)])
+    gaps = rows[:, FEATURES.index("translated_terms_gap")]
+    assert gaps.min() == 0 and (gaps.max() > 0) == translated
