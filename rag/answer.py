@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import guess_language, sentence_spans, statement_start
+from analysis import NAME_KEY_PREFIX, guess_language, sentence_spans, statement_start
 from rag.features import Candidate, FeatureMaker, question_type, speaker
 from rag.scorer import AnswerScorer
 from records import Answer, Citation, Passage
@@ -68,8 +68,9 @@ class ExtractiveAnswerer:
 
         A statement in an article that never names its speaker is someone else's: "What did Boris Johnson say
         about the attack?" must not be answered from a report of the attack that quotes the police. Named means the
-        article holds the speaker's rarest word (a word no chunk holds is held by none). Only in the question's
-        own language: across scripts a name's key may miss (Goubantini, «القوبنطيني»), and the scorer weighs that."""
+        article holds the speaker's rarest word (a word no chunk holds is held by none). Across scripts only the
+        keys of names and aliases match, so there it means one of the speaker's keys that some chunk holds; a key no
+        chunk holds may be a spelling the keys miss, and is no evidence either way."""
         named = np.ones(len(candidates), dtype=bool)
         lexical = self.features.store.lexical
         asked = lexical.question_terms(speaker(question))
@@ -77,10 +78,15 @@ class ExtractiveAnswerer:
             return named
         counts = lexical.document_frequencies(asked)
         rarest = min(counts, key=counts.get)
+        keys = [term for term, n in counts.items() if term.startswith(NAME_KEY_PREFIX) and n > 0]
         articles = {c.n: passages[c.n - 1].chunk.article_id for c in candidates}
-        holding = lexical.articles_holding(rarest, list(set(articles.values())))
+        holding = lexical.articles_holding([rarest, *keys], list(set(articles.values())))
+        holding_a_key = set().union(*(holding[key] for key in keys))
         for at, candidate in enumerate(candidates):
-            named[at] = articles[candidate.n] in holding or AnswerScorer.crosses(candidate.features)
+            if not AnswerScorer.crosses(candidate.features):
+                named[at] = articles[candidate.n] in holding[rarest]
+            else:
+                named[at] = not keys or articles[candidate.n] in holding_a_key
         return named
 
 

@@ -449,15 +449,18 @@ class LexicalIndex:
         """Every source that has a stored chunk."""
         return {row[0] for row in self._db().execute("SELECT DISTINCT source FROM chunks")}
 
-    def articles_holding(self, term: str, article_ids: list[str]) -> set[str]:
-        """Those of `article_ids` with a chunk that holds the analysed `term`."""
-        wanted, found = _folded(term), set()
+    def articles_holding(self, wanted: list[str], article_ids: list[str]) -> dict[str, set[str]]:
+        """For each analysed term wanted, those of `article_ids` with a chunk that holds it."""
+        found: dict[str, set[str]] = {term: set() for term in wanted}
+        folded = {_folded(term): term for term in wanted}
         for batch in _slices(list(dict.fromkeys(article_ids))):
             rows = self._db().execute(
                 f"SELECT c.article_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.id"
                 f" WHERE c.article_id IN ({_placeholders(batch)})", batch,
             )
-            found |= {article_id for article_id, body in rows if wanted in _TOKEN.findall(_folded(body))}
+            for article_id, body in rows:
+                for token in folded.keys() & set(_TOKEN.findall(_folded(body))):
+                    found[folded[token]].add(article_id)
         return found
 
     def languages(self, chunk_ids: list[str]) -> dict[str, str]:
