@@ -88,18 +88,9 @@ def test_an_arabic_short_name_or_transliteration_matches_once_per_mention():
     assert aliases_in("وحلف شمال الأطلسي") == ["@NATO"]  # the longest name, not also «الأطلسي» inside it
 
 
-def test_every_alias_line_has_a_key_and_names(monkeypatch, tmp_path):
+def test_the_alias_list_has_an_entry_per_entity():
     acronyms, names, *_ = analysis._aliases()
     assert len(set(acronyms.values()) | set(names.values())) >= 25
-    broken = tmp_path / "aliases.tsv"
-    broken.write_text("# comment\nNATO\n", encoding="utf-8")
-    monkeypatch.setattr(analysis, "ALIASES_FILE", broken)
-    analysis._aliases.cache_clear()
-    try:
-        with pytest.raises(ConfigError, match=rf"{broken}:2: expected a key and at least one value"):
-            analysis._aliases()
-    finally:
-        analysis._aliases.cache_clear()
 
 
 # The bilingual lexicon (lexicon.tsv): one test per class of entry. An English word is translated into the stems
@@ -143,13 +134,20 @@ def test_arabic_text_and_unknown_words_have_no_translation():
     assert translations("the xylophone of Goubantini") == []
 
 
-def test_a_broken_lexicon_line_is_an_error_naming_the_file_and_line(monkeypatch, tmp_path):
-    broken = tmp_path / "lexicon.tsv"
-    broken.write_text("# comment\nbudget\tميزانية\nmission\n", encoding="utf-8")
-    monkeypatch.setattr(analysis, "LEXICON_FILE", broken)
-    analysis._lexicon.cache_clear()
+@pytest.mark.parametrize("setting, load, content, line", [
+    ("ALIASES_FILE", "_aliases", "# comment\nNATO\n", 2),
+    ("LEXICON_FILE", "_lexicon", "# comment\nbudget\tميزانية\nmission\n", 3),
+])
+def test_a_broken_word_list_line_is_an_error_naming_the_file_and_line(
+    monkeypatch, tmp_path, setting, load, content, line
+):
+    broken = tmp_path / "list.tsv"
+    broken.write_text(content, encoding="utf-8")
+    monkeypatch.setattr(analysis, setting, broken)
+    loader = getattr(analysis, load)
+    loader.cache_clear()
     try:
-        with pytest.raises(ConfigError, match=rf"{broken}:3: expected a key and at least one value"):
-            analysis._lexicon()
+        with pytest.raises(ConfigError, match=rf"{broken}:{line}: expected a key and at least one value"):
+            loader()
     finally:
-        analysis._lexicon.cache_clear()
+        loader.cache_clear()
