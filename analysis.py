@@ -351,7 +351,8 @@ def translations(text: str) -> list[str]:
     """The Arabic stems that translate a text's English words and phrases ("foreign minister": «وزير الخارجية»,
     not "foreign" and "minister"); what the lexicon does not hold is left out."""
     lexicon, longest_first, starts = _lexicon()
-    stems = [stem(word) if word.isascii() and word not in _ENGLISH_STOPWORDS else "" for word in words(text)]
+    # Function words are not left out: the lexicon holds none but "won", which a list of them takes for "won't".
+    stems = [stem(word) if word.isascii() else "" for word in words(text)]
     found = [translated for phrase in _phrases(stems, lexicon, longest_first, starts) for translated in lexicon[phrase]]
     return list(dict.fromkeys(found))
 

@@ -129,6 +129,18 @@ def test_capitals_translate():
     assert holds("talks in Cairo and Geneva", "القاهرة", "جنيف")
 
 
+def test_disasters_and_transport_translate():
+    assert holds("the flood closed the railway", "فيضان", "السكك الحديدية")
+
+
+def test_sport_and_culture_translate():
+    assert holds("the team won the championship and a medal", "فريق", "فوز", "بطولة", "ميدالية")
+
+
+def test_society_and_media_translate():
+    assert holds("civil society and the displaced", "المجتمع المدني", "النازحين")
+
+
 def test_arabic_text_and_unknown_words_have_no_translation():
     assert translations("ماذا قال الوزير عن الميزانية؟") == []
     assert translations("the xylophone of Goubantini") == []

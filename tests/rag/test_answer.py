@@ -123,7 +123,7 @@ def test_the_speaker_a_said_question_asks_about(question, expected):
 
 @pytest.mark.parametrize("question, translated", [
     ("What campaign is running in the schools?", True),
-    ("Why was the old bridge closed to trucks?", False),  # no word the lexicon knows
+    ("Why did the engineers find cracks in it?", False),  # no word the lexicon knows
     ("لماذا أغلق الجسر القديم أمام الشاحنات؟", False),
 ])
 def test_the_lexicons_translations_only_tell_units_apart(pipeline, question, translated):
