@@ -1,6 +1,7 @@
 """What the answer scorer knows about each unit (sentence or clause window) of the passages an answer is read
 from: only what the pipeline already has (similarities, ranks, shared terms weighted by their rarity in the store,
-names and aliases, the question's kind, reported speech, language crossing, position, length)."""
+the lexicon's translations of an English question, names and aliases, the question's kind, reported speech,
+language crossing, position, length)."""
 
 from __future__ import annotations
 
