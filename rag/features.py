@@ -130,11 +130,14 @@ class FeatureMaker:
         language = guess_language(question)
         kind = question_type(question)
         asked = set(self.store.lexical.question_terms(question))
+        # The lexicon's translations tell units of one passage apart, but only as a gap to the best: how many of a
+        # question's words the lexicon knows must not make an answer more or less likely.
+        translated = set(translations(question))
         names = {t for t in asked if t.startswith((NAME_KEY_PREFIX, ALIAS_PREFIX))}
         total = len(self.store.lexical)  # a count over the index: once per question
-        rarity = self._rarity(asked, total)
+        rarity = self._rarity(asked | translated, total)  # one look-up for both
         rarest = math.log(1 + (total + 0.5) / 0.5)  # a term no chunk holds
-        asked_weight = sum(rarity.values()) or 1.0
+        asked_weight = sum(rarity[t] for t in asked) or 1.0
         names_weight = sum(rarity[t] for t in names) or 1.0
         # A name no chunk holds: the question is about someone or something the store has never seen.
         unknown = sum(rarity[t] for t in names if rarity[t] >= rarest) / names_weight
@@ -146,14 +149,8 @@ class FeatureMaker:
         held_terms = [set(terms(unit.text)) for unit, _ in units]
         shares = [sum(rarity[t] for t in asked & held) / asked_weight for held in held_terms]
         most_shared = max(shares)
-        # The lexicon's translations tell units of one passage apart, but only as a gap to the best: how many of a
-        # question's words the lexicon knows must not make an answer more or less likely.
-        translated = set(translations(question))
-        translated_rarity = self._rarity(translated, total)
-        translated_weight = sum(translated_rarity.values()) or 1.0
-        translated_shares = [
-            sum(translated_rarity[t] for t in translated & held) / translated_weight for held in held_terms
-        ]
+        translated_weight = sum(rarity[t] for t in translated) or 1.0
+        translated_shares = [sum(rarity[t] for t in translated & held) / translated_weight for held in held_terms]
         most_translated = max(translated_shares)
         rows = []
         for (unit, similarity), rank, held, shared, translated_share in zip(

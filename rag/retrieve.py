@@ -65,7 +65,8 @@ class Retriever:
 
         settings = self.settings
         add(dense, lambda _: settings.chunk_weight)
-        # Across scripts BM25 can only match names and numbers: weak evidence that must not outvote the model.
+        # Across scripts BM25 matches only names, numbers and the lexicon's translations: evidence that must not
+        # outvote the model (settings.cross_language_lexical).
         add(lexical, lambda chunk_id: settings.lexical_weight * strength[chunk_id] * (
             settings.cross_language_lexical if crosses.get(chunk_id, False) else 1.0
         ))
