@@ -36,6 +36,7 @@ import re
 import sqlite3
 import string
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -150,6 +151,25 @@ class PreparedArticle:
     chunks: list[tuple[tuple, str, tuple[str, bytes] | None]]
 
 
+# How long a connection waits for another process's lock before it gives up.
+_BUSY_SECONDS = 60
+
+
+def _turn_on_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (a no-op once it is). Turning WAL on needs an exclusive lock for which SQLite does
+    not wait on the busy timeout: processes opening a new store at once (two ingests, an ingest and the app) would
+    fail with "database is locked", so this waits here."""
+    deadline = time.monotonic() + _BUSY_SECONDS
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class LexicalIndex:
     """Ledger rows, chunk fields and FTS5 terms in one SQLite file; every method is safe from any thread."""
 
@@ -210,8 +230,8 @@ class LexicalIndex:
         """This thread's connection: sqlite3 connections must not be shared between threads."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=_BUSY_SECONDS)
+            _turn_on_wal(db)
             # WAL with synchronous=NORMAL loses no committed transaction when a process is killed (only on
             # power loss), and commits cost no fsync each.
             db.execute("PRAGMA synchronous=NORMAL")

@@ -1,8 +1,11 @@
-"""Two real processes on one store: what `python -m ingest` writes, a store already open in another process
-searches at once (dense, sentences, lexical, filtered), on the embedded default and on a Chroma server."""
+"""Real processes on one store: what `python -m ingest` writes, a store already open in another process searches at
+once (dense, sentences, lexical, filtered), on the embedded default and on a Chroma server; and processes that open
+a new store together all open it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -10,7 +13,7 @@ import pytest
 from ingest.pipeline import ingest_paths
 from records import Filters
 from tests.cli import run
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from vectorstore.store import ChunkStore
 
 FERRY = """---
@@ -43,3 +46,35 @@ def test_an_open_store_searches_what_another_process_ingests(backend, settings, 
     assert reader.lexical_search("northern islands ferry", 1)[0][0] == "cli-ferry:0"
     assert reader.versions(["cli-ferry"])["cli-ferry"][1] == {"cli-ferry:0"}
     assert run(["ingest", str(tmp_path / "ferry.md")], settings, **environment).stdout.count("1 unchanged") == 1
+
+
+# Each process gets ready, then all open the same new store together.
+OPEN_AT_ONCE = """
+import sys
+from pathlib import Path
+from vectorstore.lexical import LexicalIndex
+ready, n = Path(sys.argv[2]), int(sys.argv[3])
+(ready / sys.argv[4]).touch()
+while len(list(ready.iterdir())) < n:
+    pass
+LexicalIndex(Path(sys.argv[1]))
+"""
+
+
+def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path):
+    # Turning on WAL takes a lock that SQLite's busy timeout does not wait for: before the store waited for it,
+    # 3 of 10 such rounds had a process fail with "database is locked" (two ingests started together did too).
+    processes, rounds = 6, 6
+    for round_ in range(rounds):
+        ready = tmp_path / f"ready-{round_}"
+        ready.mkdir()
+        index = tmp_path / f"store-{round_}" / "index.sqlite3"
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(index), str(ready), str(processes), str(n)],
+                cwd=ROOT, stderr=subprocess.PIPE, text=True,
+            )
+            for n in range(processes)
+        ]
+        failed = [child.communicate(timeout=120)[1] for child in children if child.wait(120)]
+        assert not failed, f"round {round_}: {failed[0][-300:]}"
