@@ -124,7 +124,9 @@ class Embedder:
                 from vectorstore.onnx_backend import OnnxEngine
 
                 cache = settings.bundled_model_path.parent / "onnx"
-                self.engine = OnnxEngine.open(location, cache, self.backend == "onnx-int8", self.device)
+                self.engine = OnnxEngine.open(
+                    location, cache, self.backend == "onnx-int8", self.device, settings.onnx_spinning
+                )
         except SanadError:
             raise
         except Exception as error:  # the hub, the disk and the model format all fail in their own ways

@@ -26,8 +26,9 @@ INT8_FILE = "model-int8.onnx"
 MANIFEST = "manifest.json"
 KEYS_FILE = "model-keys.json"  # the model folders' hashes, with what their files looked like (model_key)
 # One thread per core for a batch (bench/README.md: on this busy 2-core machine one thread did as well as two,
-# so this is no loss there and the speed-up on a quiet one), and threads that sleep instead of spinning between
-# operators: a spinning thread takes the core from the other requests and processes that share it.
+# so this is no loss there and the speed-up on a quiet one). Threads sleep between operators unless
+# SANAD_ONNX_SPINNING says otherwise: a spinning thread takes the core from the other requests and processes that
+# share it.
 INTRA_OP_THREADS = os.cpu_count() or 1
 _OPSET = 17
 # Changing how the files are made changes this, and so the folder they are cached in.
@@ -183,15 +184,16 @@ def _first_line(error: Exception) -> str:
 
 
 @lru_cache(maxsize=None)
-def _session(path: str, version: tuple[int, int], device: str):
-    """One ONNX Runtime session per file and device in a process: `run` is thread-safe, so all requests share it.
+def _session(path: str, version: tuple[int, int], device: str, spinning: bool):
+    """One ONNX Runtime session per file, device and threading in a process: `run` is thread-safe, so all
+    requests share it.
 
     `version` (size, mtime) keys the cache too, so a file rebuilt in place gets a new session."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = INTRA_OP_THREADS
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
     options.log_severity_level = 3  # its warnings about unused initializers are not the user's concern
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
     return onnxruntime.InferenceSession(path, options, providers=providers)
@@ -200,7 +202,7 @@ def _session(path: str, version: tuple[int, int], device: str):
 class OnnxEngine:
     """Padded token ids in, mean-pooled vectors out, through an exported model on ONNX Runtime."""
 
-    def __init__(self, folder: Path, file: str, device: str):
+    def __init__(self, folder: Path, file: str, device: str, spinning: bool):
         from transformers import AutoTokenizer
 
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -210,10 +212,10 @@ class OnnxEngine:
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
         path = folder / file
         stat = path.stat()
-        self._session = _session(str(path), (stat.st_size, stat.st_mtime_ns), device)
+        self._session = _session(str(path), (stat.st_size, stat.st_mtime_ns), device, spinning)
 
     @classmethod
-    def open(cls, model_folder: Path, cache: Path, quantized: bool, device: str) -> OnnxEngine:
+    def open(cls, model_folder: Path, cache: Path, quantized: bool, device: str, spinning: bool) -> OnnxEngine:
         """The export of `model_folder` under `cache`, built on first use and rebuilt when a file of it is broken."""
         if not model_folder.is_dir():
             raise ModelError(
@@ -225,7 +227,7 @@ class OnnxEngine:
         if not (folder / file).exists() or not (folder / MANIFEST).exists():
             _build(model_folder, folder, file)
         try:
-            return cls(folder, file, device)
+            return cls(folder, file, device, spinning)
         except Exception as error:  # a truncated or foreign file: build it again, once
             print(f"the cached ONNX model cannot be read ({_first_line(error)}); rebuilding it", file=sys.stderr)
         (folder / file).unlink(missing_ok=True)
@@ -233,7 +235,7 @@ class OnnxEngine:
             (folder / MANIFEST).unlink(missing_ok=True)  # so that the export runs again
         _build(model_folder, folder, file)
         try:
-            return cls(folder, file, device)
+            return cls(folder, file, device, spinning)
         except Exception as error:
             raise ModelError(f"cannot load the ONNX model {folder / file}: {_first_line(error)}") from error
 

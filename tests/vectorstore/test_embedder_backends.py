@@ -70,6 +70,18 @@ def test_one_onnx_session_serves_every_embedder_and_thread(base_settings, embedd
     assert len(results) == 4 and all(np.allclose(r, expected, atol=1e-6) for r in results)
 
 
+def test_spinning_threads_are_asked_for_by_the_setting_only(base_settings, embedders):
+    spinning = Embedder(base_settings.model_copy(update={"embed_backend": "onnx", "onnx_spinning": True}))
+
+    def spins(embedder: Embedder) -> str:
+        return embedder.engine._session.get_session_options().get_session_config_entry(
+            "session.intra_op.allow_spinning"
+        )
+
+    assert (spins(embedders["onnx"]), spins(spinning)) == ("0", "1")
+    assert np.allclose(spinning.embed_queries(TEXTS), embedders["onnx"].embed_queries(TEXTS), atol=1e-6)
+
+
 @pytest.fixture(params=["embedded", "server"])
 def open_store(request, settings):
     """Open the same store (embedded, or a collection on the session's Chroma server) with a given embedder."""
@@ -165,13 +177,15 @@ def test_onnx_needs_a_model_folder(base_settings, tmp_path):
         Embedder(settings)
 
 
-@pytest.mark.parametrize("name, value", [("embed_backend", "tensorrt"), ("device", "gpu")])
-def test_bad_backend_or_device_is_a_config_error(name, value):
+@pytest.mark.parametrize("name, value, takes", [
+    ("embed_backend", "tensorrt", "'onnx-int8'"), ("device", "gpu", "'cuda'"), ("onnx_spinning", "maybe", "boolean"),
+])
+def test_bad_backend_device_or_threading_is_a_config_error(name, value, takes):
     with pytest.raises(ConfigError) as bad:
         load_settings(**{name: value})
     message = str(bad.value)
     assert message.startswith("invalid setting") and f"SANAD_{name.upper()}" in message and "\n" not in message
-    assert ("'onnx-int8'" if name == "embed_backend" else "'cuda'") in message  # the values it takes
+    assert takes in message  # what it takes
 
 
 def test_bad_backend_from_the_environment_is_one_line_from_the_cli(settings):
