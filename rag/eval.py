@@ -239,16 +239,19 @@ def load_dataset(dataset: Path, extra_questions: Path | None = None, split: str 
 def dataset_store(
     dataset: Path, settings: Settings, db: Path | None, log: Callable[[str], None] = lambda line: None
 ) -> Iterator[tuple[ChunkStore, Settings, dict[str, str]]]:
-    """A store that holds the dataset's articles (ingested first when it is empty), the settings it was opened
-    with, and each article file name's stored source, to filter an article out."""
+    """A store that holds the dataset's articles as they are now, the settings it was opened with, and each
+    article file name's stored source, to filter an article out.
+
+    The articles are ingested every time: into a store kept from an earlier run (--db) that costs only reading
+    them, and an article whose file or reading changed since is written again. Ingesting only into an empty
+    store measured a stale one: news-ar's store of a day before had another title and source on every article."""
     from ingest.pipeline import ingest_paths
     from vectorstore.embedder import Embedder
     from vectorstore.store import ChunkStore
 
     with eval_settings(settings, db) as used:
         store = ChunkStore(used, Embedder(used))
-        if store.count() == 0:
-            log(ingest_paths([dataset / "articles"], used, store).summary())
+        log(ingest_paths([dataset / "articles"], used, store).summary())
         yield store, used, {Path(source).name: source for source in store.sources()}
 
 

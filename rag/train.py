@@ -75,7 +75,7 @@ def collect(
     db_root: Path | None = None, log: Callable[[str], None] = lambda line: None,
 ) -> TrainingSet:
     """Search every train-part question of each dataset and turn its candidates into labelled rows; each
-    dataset's store is DB_ROOT/<dataset name> (ingested there when empty), or a temporary one."""
+    dataset's store is DB_ROOT/<dataset name> (brought up to date with its articles first), or a temporary one."""
     collected = TrainingSet()
     train_parts = {dataset: load_dataset(dataset, extra_questions.get(dataset.name), "train") for dataset in datasets}
     for dataset, questions in train_parts.items():

@@ -86,6 +86,24 @@ def test_eval_command_on_a_small_dataset(settings, tmp_path):
     assert figures["all"]["p95_ms"] >= figures["all"]["p50_ms"] > 0
 
 
+def test_eval_brings_a_kept_store_up_to_date(settings, tmp_path):
+    dataset = tmp_path / "set"
+    shutil.copytree(FIXTURES, dataset / "articles")
+    question = {"id": 1, "question": "من فاز ببطولة الشطرنج؟", "answers": ["جود الحسيني"], "article": "chess-final.md"}
+    (dataset / "questions.jsonl").write_text(json.dumps(question, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "kept"
+    first = run(["rag", "eval", str(dataset), "--db", str(db), "--json", "--removed", "0"], settings)
+    assert first.returncode == 0 and json.loads(first.stdout)["ar"]["hit@1"] == 1.0, first.stderr
+    # The winner's name is corrected in the article after the store was made: the kept store must follow.
+    chess = dataset / "articles" / "chess-final.md"
+    chess.write_text(chess.read_text(encoding="utf-8").replace("جود الحسيني", "جود العلي"), encoding="utf-8")
+    question["answers"] = ["جود العلي"]
+    (dataset / "questions.jsonl").write_text(json.dumps(question, ensure_ascii=False), encoding="utf-8")
+    again = run(["rag", "eval", str(dataset), "--db", str(db), "--json", "--removed", "0"], settings)
+    assert again.returncode == 0, again.stderr
+    assert "0 added, 1 updated" in again.stderr and json.loads(again.stdout)["ar"]["hit@1"] == 1.0
+
+
 def test_eval_of_a_folder_that_is_not_a_dataset(settings, tmp_path):
     result = run(["rag", "eval", str(tmp_path)], settings)
     assert result.returncode == 2
