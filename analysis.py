@@ -36,8 +36,10 @@ _CONJUNCTION = re.compile(r"^[وف](?=\w{3,})")
 
 # A sentence ends at . ! ? ؟ … (possibly repeated, possibly followed by closing quotes or brackets) when
 # whitespace follows, and at every line break. "3.5" never ends one (no whitespace), nor does the period of an
-# initial ("U.S.A.", "J. Smith"): a lone capital letter after a space or a period.
-_SENTENCE_END = re.compile(r"[.!?؟…]+(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)[\"'»”’)\]]*(?=\s)|\n")
+# initial ("U.S.A.", "J. Smith"): a lone capital letter after a space or a period. Nor do two periods: Arabic
+# news writes them as a pause inside a sentence or a quote («لا يوجد أي اتصال مع إيران.. صفر»), so they end a
+# clause instead.
+_SENTENCE_END = re.compile(r"[.!?؟…]+(?<![\s.][A-Z]\.)(?<!^[A-Z]\.)(?<![^.]\.\.)[\"'»”’)\]]*(?=\s)|\n")
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -69,10 +71,10 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 
 # Clauses. Arabic news chains a paragraph's statements into one sentence with commas, «و» and «ف»; its clauses
-# are where a quoted statement or a figure can be found alone. Cut after a comma, semicolon or colon, before an
-# opening quote, and between a speech verb's attribution and the «أن / إن / بأن» that opens what was said, but
+# are where a quoted statement or a figure can be found alone. Cut after a comma, semicolon, colon or two periods,
+# before an opening quote, and between a speech verb's attribution and the «أن / إن / بأن» that opens what was said, but
 # never inside a quotation: a quote is kept whole.
-CLAUSE_END = re.compile(r"[،؛;:,]+(?=\s)")
+CLAUSE_END = re.compile(r"(?:[،؛;:,]+|(?<![.])\.\.)(?=\s)")
 _QUOTED = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}”|\"[^\"\n]{1,600}\"")
 _QUOTE_OPENS = re.compile(r"(?<=\s)[«“\"]")
 _SPEECH_VERBS = (

@@ -25,6 +25,12 @@ def _titled(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
+# How articles are cut into chunks and units (ingest/chunker.py; analysis' sentence and clause rules). It is part
+# of every fingerprint, so after a change an ingest of the same files writes each article again and the store
+# equals a clean ingest. 2: two periods are a pause, not a sentence end.
+UNITS_VERSION = 2
+
+
 @dataclass(frozen=True)
 class Article:
     """One text as read from a file, a JSON line or a URL."""
@@ -42,8 +48,9 @@ class Article:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever anything stored about the article changes; re-ingest compares it."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """Changes whenever anything stored about the article changes, or how it is cut (UNITS_VERSION);
+        re-ingest compares it."""
+        return hashlib.sha256(json.dumps([asdict(self), UNITS_VERSION], sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

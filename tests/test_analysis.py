@@ -44,6 +44,13 @@ def test_clauses_cut_at_commas_and_before_what_was_said_but_never_inside_a_quote
     assert "".join(LONG_SENTENCE[a:b] for a, b in clause_spans(LONG_SENTENCE)).replace(" ", "") == LONG_SENTENCE.replace(" ", "")
 
 
+def test_two_periods_end_a_clause():
+    text = "وقال الوزير إن الحرب على الفساد سياسة.. لها رؤيتها واستراتيجيتها.. وليست حملة انتقائية."
+    assert [text[a:b] for a, b in clause_spans(text)] == [
+        "وقال الوزير", "إن الحرب على الفساد سياسة..", "لها رؤيتها واستراتيجيتها..", "وليست حملة انتقائية.",
+    ]
+
+
 def test_clause_windows_are_short_runs_of_whole_clauses_that_keep_a_statement_with_its_speaker():
     windows = [LONG_SENTENCE[a:b] for a, b in clause_windows(LONG_SENTENCE, 0, len(LONG_SENTENCE))]
     assert windows and all(len(w) <= CLAUSE_WINDOW_CHARS for w in windows)

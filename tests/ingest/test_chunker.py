@@ -39,6 +39,13 @@ def test_numbers_and_abbreviations_do_not_end_sentences(chunker):
     ]
 
 
+def test_two_periods_are_a_pause_not_a_sentence_end(chunker):
+    text = 'قال المدير: "لا يوجد أي اتصال مع الشركة.. صفر". وأضاف أن العمل مستمر... ثم غادر.'
+    assert [text[u.start : u.end] for u in chunker(200).units(text)] == [
+        'قال المدير: "لا يوجد أي اتصال مع الشركة.. صفر".', "وأضاف أن العمل مستمر...", "ثم غادر.",
+    ]
+
+
 def test_offsets_map_back_to_the_exact_text(chunker):
     text = ("\n\n".join([ARABIC] * 6)) + "\n\nالنهاية."
     doc = article(text)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import records
 from ingest.pipeline import ingest_paths
 from vectorstore.store import ChunkStore
 
@@ -28,6 +29,16 @@ def test_second_run_adds_nothing(settings, store, corpus):
     assert (first.added, first.failed, first.chunks) == (4, 0, count) and count >= 4
     assert (second.added, second.updated, second.unchanged, second.chunks) == (0, 0, 4, 0)
     assert store.count() == count
+
+
+def test_a_new_way_of_cutting_text_writes_every_article_again(settings, store, corpus, monkeypatch):
+    ingest_paths([corpus], settings, store)
+    count = store.count()
+    monkeypatch.setattr(records, "UNITS_VERSION", records.UNITS_VERSION + 1)
+    again = ingest_paths([corpus], settings, store)
+    assert (again.added, again.updated, again.unchanged) == (0, 4, 0)
+    assert store.count() == count  # replaced, not added to
+    assert ingest_paths([corpus], settings, store).unchanged == 4
 
 
 def test_changed_file_replaces_its_chunks(settings, store, corpus):
