@@ -71,9 +71,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 
 # Clauses. Arabic news chains a paragraph's statements into one sentence with commas, «و» and «ف»; its clauses
-# are where a quoted statement or a figure can be found alone. Cut after a comma, semicolon, colon or two periods,
-# before an opening quote, and between a speech verb's attribution and the «أن / إن / بأن» that opens what was said, but
-# never inside a quotation: a quote is kept whole.
+# are where a quoted statement or a figure can be found alone. Cut after a comma, semicolon, colon or two
+# periods, before an opening quote, and between a speech verb's attribution and the «أن / إن / بأن» that opens
+# what was said, but never inside a quotation: a quote is kept whole.
 CLAUSE_END = re.compile(r"(?:[،؛;:,]+|(?<![.])\.\.)(?=\s)")
 _QUOTED = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}”|\"[^\"\n]{1,600}\"")
 _QUOTE_OPENS = re.compile(r"(?<=\s)[«“\"]")

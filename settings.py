@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field("onnx", description="What runs the embedding model.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where the model runs; auto: CUDA when present.")
     # Off by default: on an idle 2-core machine spinning made one client's questions 18 ms instead of 22, but ten
-    # clients' throughput 3-7% lower and, beside two busy processes, one client's 51 ms instead of 45 (bench/README.md).
+    # clients' throughput 3-7% lower and, beside two busy processes, one client's 51 ms instead of 45
+    # (bench/README.md).
     onnx_spinning: bool = Field(
         False, description="ONNX Runtime's threads spin between operators instead of sleeping: faster alone, slower shared."
     )

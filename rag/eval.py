@@ -244,7 +244,8 @@ def dataset_store(
 
     The articles are ingested every time: into a store kept from an earlier run (--db) that costs only reading
     them, and an article whose file or reading changed since is written again. Ingesting only into an empty
-    store measured a stale one: news-ar's store of a day before had another title and source on every article."""
+    store measured a stale one: every article of news-ar's store of a day before was stored otherwise than a
+    fresh ingest stores it."""
     from ingest.pipeline import ingest_paths
     from vectorstore.embedder import Embedder
     from vectorstore.store import ChunkStore
