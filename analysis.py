@@ -362,6 +362,10 @@ def translations(text: str) -> list[str]:
 # Stored with the lexical index: a store indexed with other terms is re-indexed when it is opened.
 # 2: alias keys, and name keys with and without a leading «و/ف».
 TERMS_VERSION = "2"
+# How articles are cut into chunks and units (the sentence and clause rules above, ingest/chunker.py). It is part
+# of every article's fingerprint, so after a change an ingest of the same files writes each article again and
+# the store equals a clean ingest. 2: two periods are a pause, not a sentence end.
+UNITS_VERSION = 2
 
 
 @lru_cache(maxsize=200_000)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from analysis import clause_windows, sentence_spans
+from analysis import UNITS_VERSION, clause_windows, sentence_spans
 from errors import InputError
 
 
@@ -23,12 +23,6 @@ def day_number(published: str) -> int:
 
 def _titled(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
-
-
-# How articles are cut into chunks and units (ingest/chunker.py; analysis' sentence and clause rules). It is part
-# of every fingerprint, so after a change an ingest of the same files writes each article again and the store
-# equals a clean ingest. 2: two periods are a pause, not a sentence end.
-UNITS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -48,7 +42,7 @@ class Article:
 
     @property
     def fingerprint(self) -> str:
-        """Changes whenever anything stored about the article changes, or how it is cut (UNITS_VERSION);
+        """Changes whenever anything stored about the article changes, or how it is cut (analysis.UNITS_VERSION);
         re-ingest compares it."""
         return hashlib.sha256(json.dumps([asdict(self), UNITS_VERSION], sort_keys=True).encode()).hexdigest()[:16]
 

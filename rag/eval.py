@@ -242,10 +242,9 @@ def dataset_store(
     """A store that holds the dataset's articles as they are now, the settings it was opened with, and each
     article file name's stored source, to filter an article out.
 
-    The articles are ingested every time: into a store kept from an earlier run (--db) that costs only reading
-    them, and an article whose file or reading changed since is written again. Ingesting only into an empty
-    store measured a stale one: every article of news-ar's store of a day before was stored otherwise than a
-    fresh ingest stores it."""
+    The articles are ingested every time, so that a store kept from an earlier run (--db) is measured as a fresh
+    ingest would make it: an article whose file or reading changed since is written again; the rest costs only
+    reading."""
     from ingest.pipeline import ingest_paths
     from vectorstore.embedder import Embedder
     from vectorstore.store import ChunkStore

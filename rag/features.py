@@ -109,6 +109,12 @@ def _speech_with_content(normalized: str) -> bool:
     return bool(found) and len(normalized) - found.end() > 25
 
 
+def _shares(wanted: set[str], held_terms: list[set[str]], rarity: dict[str, float]) -> list[float]:
+    """Each unit's share of the wanted terms, weighted by their rarity."""
+    weight = sum(rarity[t] for t in wanted) or 1.0
+    return [sum(rarity[t] for t in wanted & held) / weight for held in held_terms]
+
+
 class FeatureMaker:
     """Turns the units of the top passages into feature rows, the same way at training and at answer time."""
 
@@ -137,7 +143,6 @@ class FeatureMaker:
         total = len(self.store.lexical)  # a count over the index: once per question
         rarity = self._rarity(asked | translated, total)  # one look-up for both
         rarest = math.log(1 + (total + 0.5) / 0.5)  # a term no chunk holds
-        asked_weight = sum(rarity[t] for t in asked) or 1.0
         names_weight = sum(rarity[t] for t in names) or 1.0
         # A name no chunk holds: the question is about someone or something the store has never seen.
         unknown = sum(rarity[t] for t in names if rarity[t] >= rarest) / names_weight
@@ -147,11 +152,8 @@ class FeatureMaker:
         best = float(similarities.max())
         ranks = (-similarities).argsort().argsort() + 1
         held_terms = [set(terms(unit.text)) for unit, _ in units]
-        shares = [sum(rarity[t] for t in asked & held) / asked_weight for held in held_terms]
-        most_shared = max(shares)
-        translated_weight = sum(rarity[t] for t in translated) or 1.0
-        translated_shares = [sum(rarity[t] for t in translated & held) / translated_weight for held in held_terms]
-        most_translated = max(translated_shares)
+        shares, translated_shares = _shares(asked, held_terms, rarity), _shares(translated, held_terms, rarity)
+        most_shared, most_translated = max(shares), max(translated_shares)
         rows = []
         for (unit, similarity), rank, held, shared, translated_share in zip(
             units, ranks, held_terms, shares, translated_shares
