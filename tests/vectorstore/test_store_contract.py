@@ -233,6 +233,17 @@ class StoreContract:
         assert [i for i, _ in store.lexical_search("desalination summer", k=5)] == [water[1].id]
         assert {i for i, _ in store.lexical_search("desalination", k=5)} == {c.id for c in water}
 
+    def test_bm25_ranks_alike_with_and_without_a_filter_that_passes_all(self, store, chunker):
+        # The two paths are different SQL (without filters, chunk ids are joined after FTS5's LIMIT).
+        write(store, chunker, WATER), write(store, chunker, CHESS)
+        asked = analysis.terms("desalination plant summer chess championship final")
+        everything = Filters(published_from="2000-01-01")
+        for k in (1, 2, 5):
+            unfiltered = store.lexical._bm25(asked, k, None)
+            assert unfiltered == store.lexical._bm25(asked, k, everything)
+            assert [score for *_, score in unfiltered] == sorted((score for *_, score in unfiltered), reverse=True)
+        assert len(store.lexical._bm25(asked, 5, None)) == store.count() == 4
+
     def test_common_terms_score_only_the_chunks_a_rarer_term_finds_with_fts5s_scores(self, store, chunker, monkeypatch):
         water, chess = write(store, chunker, WATER), write(store, chunker, CHESS)
         # Four chunks: "desalination" is in two of them (common here), "summer" and "championship" in one each.
