@@ -235,7 +235,8 @@ class StoreContract:
 
     def test_bm25_ranks_alike_with_and_without_a_filter_that_passes_all(self, store, chunker):
         # The two paths are different SQL (without filters, chunk ids are joined after FTS5's LIMIT).
-        write(store, chunker, WATER), write(store, chunker, CHESS)
+        write(store, chunker, WATER)
+        write(store, chunker, CHESS)
         asked = analysis.terms("desalination plant summer chess championship final")
         everything = Filters(published_from="2000-01-01")
         for k in (1, 2, 5):
