@@ -26,7 +26,7 @@ from errors import InputError
 from rag.eval import SAMPLE_SEED, EvalQuestion, asked, dataset_store, holds_answer, load_dataset
 from rag.features import FeatureMaker
 from rag.retrieve import Retriever
-from rag.scorer import AnswerScorer
+from rag.scorer import AnswerScorer, Trees
 from settings import Settings
 
 # At most this share of answerable training questions may be refused (out of fold): the target is 5% on unseen
@@ -110,13 +110,18 @@ def _foreign(train_parts: dict[Path, list[EvalQuestion]], dataset: Path, count: 
 
 
 def _fit(rows: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> AnswerScorer:
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
     mean, scale = rows.mean(axis=0), rows.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit((rows - mean) / scale, labels, sample_weight=weights)
-    return AnswerScorer(mean, scale, model.coef_[0], float(model.intercept_[0]), (0.5, 0.5))
+    linear = LogisticRegression(C=1.0, max_iter=2000)
+    linear.fit((rows - mean) / scale, labels, sample_weight=weights)
+    # Leaves of at least 200 rows, and L2 on their values: with the library's defaults (20 rows, none) Arabic news
+    # choice was 0.796 and refusal 0.887 out of fold, against 0.816 and 0.920.
+    trees = HistGradientBoostingClassifier(min_samples_leaf=200, l2_regularization=1.0, random_state=0)
+    trees.fit(rows, labels, sample_weight=weights)
+    return AnswerScorer(mean, scale, linear.coef_[0], float(linear.intercept_[0]), Trees.of(trees), (0.5, 0.5))
 
 
 @dataclass(frozen=True)

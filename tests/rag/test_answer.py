@@ -83,8 +83,9 @@ def test_a_long_sentence_is_cut_to_the_clause_that_answers(settings, embedder, t
     ingest_paths([tmp_path], settings, ChunkStore(settings, embedder))
     answer = AskPipeline.open(settings, embedder).ask("متى افتتاح الجسر الجديد حسب البلدية؟", k=1)
     quote = answer.citations[0].text
-    # The quote is a clause window that starts with the answering clause, not the whole 450-character sentence.
-    assert quote.startswith("وأعلنت البلدية أن افتتاح الجسر الجديد سيكون في الخامس من مايو")
+    # The quote is a clause window that holds the answering clause, not the whole 450-character sentence. Which
+    # window is not pinned: every window that holds the answer is a right one in the scorer's training.
+    assert "وأعلنت البلدية أن افتتاح الجسر الجديد سيكون في الخامس من مايو" in quote
     assert len(quote) <= CLAUSE_WINDOW_CHARS
 
 

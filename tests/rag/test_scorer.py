@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from errors import ConfigError
 from rag.eval import load_dataset
 from rag.features import FEATURES
-from rag.scorer import SHIPPED, AnswerScorer
+from rag.scorer import SHIPPED, AnswerScorer, Trees
 from tests.cli import run
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -29,13 +30,63 @@ def test_the_shipped_scorer_loads_and_gives_probabilities():
 @pytest.mark.parametrize("content, problem", [
     ("", "is not usable: Expecting value"),
     ("{not json", "is not usable"),
-    ('{"format": "sanad-answer-scorer/2", "features": ["similarity"]}', "trained on other features"),
-    ('{"format": "sanad-answer-scorer/1"}', "not a sanad-answer-scorer/2 file"),
+    ('{"format": "sanad-answer-scorer/3", "features": ["similarity"]}', "trained on other features"),
+    ('{"format": "sanad-answer-scorer/2"}', "not a sanad-answer-scorer/3 file"),
     ('["a list"]', "is not usable"),
 ])
 def test_a_bad_scorer_file_is_a_one_line_error_naming_it(tmp_path, content, problem):
     path = tmp_path / "scorer.json"
     path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem) as raised:
+        AnswerScorer.load(path)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def fitted_trees() -> tuple[HistGradientBoostingClassifier, np.ndarray]:
+    """Trees fitted to rows where a unit answers when it is similar and names what was asked, with some noise."""
+    random = np.random.RandomState(0)
+    rows = random.rand(3000, len(FEATURES))
+    labels = (rows[:, 0] + rows[:, FEATURES.index("names_in_unit")] ** 2 + random.randn(3000) * 0.2 > 1).astype(int)
+    model = HistGradientBoostingClassifier(min_samples_leaf=50, random_state=0).fit(rows, labels)
+    return model, random.rand(400, len(FEATURES))
+
+
+def test_trees_score_as_the_library_does_and_survive_the_file():
+    model, rows = fitted_trees()
+    rows[::7, 0] = np.nan  # a missing value goes the way the library sends it
+    trees = Trees.of(model)
+    expected = model.predict_proba(rows)[:, 1]
+    assert np.allclose(1 / (1 + np.exp(-trees.logits(rows))), expected, rtol=0, atol=1e-12)
+    assert np.array_equal(Trees.from_json(json.loads(json.dumps(trees.to_json()))).logits(rows), trees.logits(rows))
+
+
+def test_units_in_the_questions_language_are_scored_by_the_trees_and_others_by_the_linear_model(tmp_path):
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    model, rows = fitted_trees()
+    shipped["trees"] = Trees.of(model).to_json()
+    path = tmp_path / "scorer.json"
+    path.write_text(json.dumps(shipped), encoding="utf-8")
+    scorer = AnswerScorer.load(path)
+    crossing = FEATURES.index("crosses_language")
+    rows[:, crossing] = np.arange(len(rows)) % 2
+    linear = 1 / (1 + np.exp(-(((rows - scorer.mean) / scorer.scale) @ scorer.weights + scorer.intercept)))
+    probabilities = scorer.probabilities(rows)
+    assert np.allclose(probabilities[1::2], linear[1::2], rtol=0, atol=1e-12)
+    assert np.allclose(probabilities[::2], model.predict_proba(rows[::2])[:, 1], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda trees: trees["left"].__setitem__(0, 0), "not well formed"),  # a node that is its own child: no end
+    (lambda trees: trees["feature"].__setitem__(0, len(FEATURES)), "not well formed"),
+    (lambda trees: trees["value"].pop(), "differ in length"),
+    (lambda trees: trees.pop("roots"), "roots"),
+    (lambda trees: trees["roots"].clear(), "no trees"),
+])
+def test_broken_trees_are_a_one_line_error_naming_the_file(tmp_path, change, problem):
+    saved = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    change(saved["trees"])
+    path = tmp_path / "scorer.json"
+    path.write_text(json.dumps(saved), encoding="utf-8")
     with pytest.raises(ConfigError, match=problem) as raised:
         AnswerScorer.load(path)
     assert str(path) in str(raised.value) and "\n" not in str(raised.value)
