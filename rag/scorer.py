@@ -75,6 +75,7 @@ class Trees:
         return self.baseline + self.value[at].reshape(count, trees).sum(axis=1)
 
     def to_json(self) -> dict:
+        """The trees as the scorer file keeps them."""
         return {"baseline": self.baseline, **{name: getattr(self, name).tolist() for name in _TREE_FIELDS}}
 
     @classmethod
