@@ -75,7 +75,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out = args.out or SHIPPED
-    out.write_text(json.dumps(scorer.to_json(record), indent=1) + "\n", encoding="utf-8")
+    out.write_text(scorer.to_text(record), encoding="utf-8")
     print(json.dumps(record, indent=2))
     print(f"wrote {out}", file=sys.stderr)
     return 0

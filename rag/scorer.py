@@ -16,6 +16,7 @@ JSON rather than a pickle: it loads with numpy alone, cannot run code, and reads
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,12 @@ from rag.features import FEATURES
 FORMAT = "sanad-answer-scorer/3"
 _CROSSES = FEATURES.index("crosses_language")
 SHIPPED = Path(__file__).with_name("answer_scorer.json")
-_TREE_FIELDS = ("roots", "feature", "threshold", "missing_left", "left", "right", "value")
+_TREE_FIELDS = {
+    "roots": np.int64, "feature": np.int64, "threshold": np.float64, "missing_left": bool, "left": np.int64,
+    "right": np.int64, "value": np.float64,
+}
+# A list of numbers or booleans in the file's JSON: written on one line, not one line per value.
+_FLAT_LIST = re.compile(r"\[([^\[\]{}\"]*)\]")
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,9 @@ class Trees:
 
     @classmethod
     def of(cls, model) -> Trees:
-        """The trees of a fitted binary `HistGradientBoostingClassifier` (numerical features only)."""
+        """The trees of a fitted binary `HistGradientBoostingClassifier` (numerical features only). They are read
+        from the library's private attributes (scikit-learn is pinned; a test holds the result to its own
+        `predict_proba`)."""
         nodes = [predictor.nodes for (predictor,) in model._predictors]
         starts = np.cumsum([0] + [len(tree) for tree in nodes[:-1]])
         joined = np.concatenate(nodes)
@@ -81,25 +89,23 @@ class Trees:
     @classmethod
     def from_json(cls, saved: dict) -> Trees:
         """The trees in a scorer file's "trees"; ValueError unless they are whole trees over FEATURES."""
-        trees = cls(float(saved["baseline"]), *(np.array(saved[name]) for name in _TREE_FIELDS))
+        arrays = (np.array(saved[name], dtype=kind) for name, kind in _TREE_FIELDS.items())
+        trees = cls(float(saved["baseline"]), *arrays)
         nodes = len(trees.feature)
         if not len(trees.roots):
             raise ValueError("it has no trees")
-        if not all(len(getattr(trees, name)) == nodes for name in _TREE_FIELDS[1:]):
+        if not all(len(getattr(trees, name)) == nodes for name in list(_TREE_FIELDS)[1:]):
             raise ValueError("its trees' node arrays differ in length")
         inner, index = trees.feature >= 0, np.arange(nodes)
         # Children after their parent, so that every walk ends at a leaf.
         children_after = np.all([(child > index) & (child < nodes) for child in (trees.left, trees.right)], axis=0)
         if (
             np.any(trees.feature >= len(FEATURES)) or np.any((trees.roots < 0) | (trees.roots >= nodes))
-            or np.any(inner & ~children_after) or not np.all(np.isfinite(trees.value)) or not np.isfinite(trees.baseline)
+            or np.any(inner & ~children_after)
+            or not np.all(np.isfinite(trees.value)) or not np.isfinite(trees.baseline)
         ):
             raise ValueError("its trees are not well formed")
-        return cls(
-            trees.baseline, trees.roots.astype(np.int64), trees.feature.astype(np.int64),
-            trees.threshold.astype(np.float64), trees.missing_left.astype(bool), trees.left.astype(np.int64),
-            trees.right.astype(np.int64), trees.value.astype(np.float64),
-        )
+        return trees
 
 
 @dataclass(frozen=True)
@@ -116,10 +122,10 @@ class AnswerScorer:
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """One probability per feature row."""
-        logits = ((rows - self.mean) / self.scale) @ self.weights + self.intercept
-        same_language = rows[:, _CROSSES] <= 0.5
-        if same_language.any():
-            logits[same_language] = self.trees.logits(rows[same_language])
+        crossing = rows[:, _CROSSES] > 0.5
+        logits = np.empty(len(rows))
+        logits[crossing] = ((rows[crossing] - self.mean) / self.scale) @ self.weights + self.intercept
+        logits[~crossing] = self.trees.logits(rows[~crossing])
         return 1.0 / (1.0 + np.exp(-logits))
 
     def threshold_for(self, row: np.ndarray) -> float:
@@ -139,6 +145,12 @@ class AnswerScorer:
             "thresholds": {"same_language": self.thresholds[0], "crossing": self.thresholds[1]},
             "trained_on": trained_on,
         }
+
+    def to_text(self, trained_on: dict) -> str:
+        """The file's text: indented, but with each list of numbers on one line, so that the trees' thousands of
+        nodes do not make it tens of thousands of lines long."""
+        text = json.dumps(self.to_json(trained_on), indent=1)
+        return _FLAT_LIST.sub(lambda found: "[" + " ".join(found[1].split()) + "]", text) + "\n"
 
     @classmethod
     def load(cls, path: Path) -> AnswerScorer:

@@ -541,22 +541,15 @@ class LexicalIndex:
     def _bm25(self, asked: list[str], k: int, filters: Filters | None) -> list[tuple[int, str, float]]:
         """FTS5's k best (row, chunk id, score) for chunks that hold any of the `asked` terms."""
         conditions, values = _conditions(filters)
-        match = " OR ".join(_quoted(t) for t in asked)
-        if conditions:
-            rows = self._db().execute(
-                f"SELECT c.id, c.chunk_id, -bm25(terms) FROM terms JOIN chunks c ON c.id = terms.rowid "
-                f"WHERE {' AND '.join(['terms MATCH ?', *conditions])} ORDER BY bm25(terms) LIMIT ?",
-                (match, *values, k),
-            )
-        else:
-            # Unfiltered, the chunk ids are looked up for the k best only, not for every matching chunk: at 1M
-            # chunks the join had cost 27 of FTS5's 196 ms (bench/README.md).
-            rows = self._db().execute(
-                "SELECT c.id, c.chunk_id, best.score FROM (SELECT rowid, -bm25(terms) AS score FROM terms "
-                "WHERE terms MATCH ? ORDER BY bm25(terms) LIMIT ?) best JOIN chunks c ON c.id = best.rowid "
-                "ORDER BY best.score DESC",
-                (match, k),
-            )
+        # Chunk ids are looked up for the k best only, not for every matching chunk (at 1M chunks that join had
+        # cost 27 of FTS5's 196 ms, bench/README.md); `chunks` is joined inside only when a filter needs it.
+        filtered = " JOIN chunks c ON c.id = terms.rowid" if conditions else ""
+        rows = self._db().execute(
+            f"SELECT c.id, c.chunk_id, best.score FROM (SELECT terms.rowid AS found, -bm25(terms) AS score "
+            f"FROM terms{filtered} WHERE {' AND '.join(['terms MATCH ?', *conditions])} ORDER BY bm25(terms) LIMIT ?) "
+            f"best JOIN chunks c ON c.id = best.found ORDER BY best.score DESC",
+            (" OR ".join(_quoted(t) for t in asked), *values, k),
+        )
         return [(row, chunk_id, float(score)) for row, chunk_id, score in rows]
 
     def _rescored(self, found: list[tuple[int, str, float]], asked: dict[str, int], total: int) -> list[tuple[str, float]]:
