@@ -3,12 +3,12 @@
     python bench/scale.py --chunks N [--server URL] [--json] [--articles DIR] [--db DIR] [--questions FILE]
 
 A STAND-IN EMBEDDER returns random unit vectors instantly, so only the store is timed (Chroma, the ledger and
-the FTS5 index), never the model. Articles are made of sentences drawn from real news (news-ar by default),
+the Tantivy BM25 index), never the model. Articles are made of sentences drawn from real news (news-ar by default),
 with random dates over two years and one of 20 sources. The store is filled through `write_articles`, 50
 articles at a time, then measured in a fresh process: start-up (open + first question), adding one article,
 and a question's store lookups (BM25, dense chunks, passages, the answer step's unit vectors)
 with no filter and with a one-month date filter. A question's text is a sentence of the articles, or one of the
-`--questions` (real questions are shorter, so their BM25 is cheaper). Prints figures; asserts nothing.
+`--questions` (real questions are shorter, so their BM25 is cheaper). Prints figures.
 """
 
 from __future__ import annotations
@@ -130,12 +130,16 @@ def measure(settings, pool: list[str], asked: list[str]) -> dict:
     plain = [question(None) for _ in range(QUESTIONS)]
     filtered = [question(month()) for _ in range(QUESTIONS)]
     chunker = Chunker(StandInEmbedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    adds, new = [], _articles(pool, 2)  # articles of their own stream, renamed "added-n" below
+    # Articles of their own stream, under ids new to the store (a stored version would be "unchanged", not
+    # written), deleted again so that the store keeps its size for the next run.
+    adds, new, run = [], _articles(pool, 2), time.time_ns()
     for n in range(5):
-        article = dataclasses.replace(next(new), id=f"added-{n}")
+        article = dataclasses.replace(next(new), id=f"added-{run}-{n}")
         began = time.perf_counter()
-        store.write_article(*_vectors(store, chunker.chunk(article)))
+        assert store.write_article(*_vectors(store, chunker.chunk(article)))
         adds.append(time.perf_counter() - began)
+    for n in range(5):
+        store.delete_article(f"added-{run}-{n}")
     rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS")) / 1024
     disk = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file()) / 2**20
     return {

@@ -1,5 +1,6 @@
-"""The store's SQLite file: the ledger of complete articles, the BM25 index of their chunks' terms, and the
-vectors of their chunks' units (sentences and clause windows).
+"""The store's SQLite file: the ledger of complete articles, their chunks' analysed terms (which the BM25 index,
+vectorstore/bm25.py, is derived from, through the `changes` log), and the vectors of their chunks' units
+(sentences and clause windows).
 
 One file per store (DATA_DIR/lexical/<collection>.sqlite3), shared by every process that opens the store: WAL
 mode lets readers go on while one writer commits, and each write is a transaction, so a reader sees an article's
@@ -7,36 +8,20 @@ ledger row and its lexical rows together or neither. An article is "stored" only
 Chroma may briefly hold records of an article that is being written (or that a crash left), and readers drop
 them by asking `complete()`.
 
-Why SQLite FTS5 (issue 10):
-- Tantivy (`tantivy` on PyPI) is a fine engine, but it is one more native dependency, its index is a folder of
-  segments with its own writer lock and commit, and it cannot share a transaction with the ledger: an article
-  could be in the ledger and not in the index after a crash, which is what this file exists to prevent. The
-  price, measured at 1M stand-in chunks (bench/README.md): FTS5 scores every chunk that holds an asked term,
-  so a question's BM25 takes about 195 ms, where Tantivy's pruning takes 8.
-- Sparse vectors inside Chroma (`SparseVectorIndexConfig`, `Search` with `Rrf`) answer "Sparse vector indexing
-  is not enabled in local" in chromadb 1.5: only distributed Chroma has them, so the embedded default could not.
-- FTS5 is in Python's standard library, computes BM25 itself (k1=1.2, b=0.75; bm25s used k1=1.5), updates in
-  time proportional to one article, is read from disk on demand (memory does not grow with the store, start-up
-  reads nothing), and filters are SQL conditions on indexed columns.
-
 Why unit vectors here and not in Chroma: answers read the units of a question's five best passages, by chunk,
 and nothing searches all units at once (retrieval ranks chunks). In Chroma each unit was a record of an HNSW
 index held in memory, about 17 per chunk: 1.7M vectors and 3.6 GB of RSS at 100k chunks, and the most of each
 write. Here they are a float16 matrix per chunk, read from disk by chunk, and written in the transaction that
 writes the article's ledger row. A unit is named by its span in the chunk, so the text is the chunk's own.
 
-Chunks are indexed as Sanad's analysed terms (`analysis.terms`: Arabic stems, "~" name keys) joined by spaces.
-The `ascii` tokenizer with "~" and "_" as token characters keeps every term whole: it splits on spaces and
-ASCII punctuation (which terms never contain) and only folds ASCII capitals, which only name keys have.
+Chunks' terms are Sanad's analysis (`analysis.terms`: Arabic stems, "~" name keys) joined by spaces; the count
+of chunks holding each term is kept with them, in the same transactions, for what questions ask of it.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
 import sqlite3
-import string
 import threading
 import time
 from collections import Counter
@@ -57,19 +42,6 @@ _BATCH = 500
 _FILTER_COLUMNS = ("published_day", "source", "author", "lang", "outlet", "section")
 _FILTERABLE = (*_FILTER_COLUMNS, "article_id")  # the article id is a column of its own
 _OPERATORS = {"$gte": ">=", "$lte": "<="}
-# What FTS5's ascii tokenizer (with "~" and "_" as token characters) takes as one token: the term counts are
-# kept per token so that they equal FTS5's own (its `vocab` table, which is too slow to ask per question).
-_TOKEN = re.compile(r"[0-9A-Za-z~_\u0080-\U0010FFFF]+")
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-# FTS5's BM25 parameters, for chunks scored here (`_rescored`).
-_K1, _B = 1.2, 0.75
-# A term in more than this share of the chunks, and in more than this many, is "common": its postings are long,
-# so BM25 first finds the chunks that hold a rarer asked term, this many times as many as wanted (and at least
-# this many), then scores those by every asked term. Below the count FTS5's own ranking is cheap and exact: with
-# a share alone, a 286-chunk store (news-ar) lost one English question of 45 at hit@1.
-_COMMON, _COMMON_AT_LEAST = 0.1, 5_000
-_CANDIDATES_PER_RESULT = 4
-_CANDIDATES_AT_LEAST = 100
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,8 +59,9 @@ CREATE INDEX IF NOT EXISTS chunks_author ON chunks(author);
 CREATE INDEX IF NOT EXISTS chunks_lang ON chunks(lang);
 CREATE INDEX IF NOT EXISTS chunks_outlet ON chunks(outlet);
 CREATE INDEX IF NOT EXISTS chunks_section ON chunks(section);
-CREATE VIRTUAL TABLE IF NOT EXISTS terms USING fts5(body, tokenize="ascii tokenchars '~_'");
-CREATE VIRTUAL TABLE IF NOT EXISTS vocab USING fts5vocab(terms, row);
+CREATE TABLE IF NOT EXISTS bodies(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, chunk INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS changes_chunk ON changes(chunk);
 CREATE TABLE IF NOT EXISTS term_counts(term TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pending(article_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS unit_vectors(chunk INTEGER PRIMARY KEY, spans TEXT NOT NULL, vectors BLOB NOT NULL);
@@ -105,10 +78,6 @@ def _placeholders(values: list) -> str:
     return ",".join("?" * len(values))
 
 
-def _quoted(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
 def _unit_rows(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple[str, bytes]]:
     """Each chunk's unit row: its units' spans in its text (JSON) and their vectors (float16: the cosines an
     answer compares differ by under 0.001 from float32's)."""
@@ -121,11 +90,6 @@ def _unit_rows(chunks: list[Chunk], vectors: np.ndarray) -> list[tuple[str, byte
     if at != len(vectors):
         raise ValueError(f"{len(vectors)} unit vectors for {at} units")
     return rows
-
-
-def _folded(term: str) -> str:
-    """The term as FTS5's ascii tokenizer indexes it: ASCII capitals (name keys) folded, nothing else."""
-    return term.translate(_ASCII_LOWER)
 
 
 def _conditions(filters: Filters | None) -> tuple[list[str], list]:
@@ -173,7 +137,7 @@ def _turn_on_wal(db: sqlite3.Connection) -> None:
 
 
 class LexicalIndex:
-    """Ledger rows, chunk fields and FTS5 terms in one SQLite file; every method is safe from any thread."""
+    """Ledger rows, chunk fields, terms and unit vectors in one SQLite file; every method is safe from any thread."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -191,36 +155,38 @@ class LexicalIndex:
         if not had_units and len(self):
             with self._transaction() as db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('units_missing', '1')")
-        # A store from before the index kept its term counts has them counted once, from FTS5's own.
-        if not self._counts_terms():
+        # A store from before the BM25 index left SQLite keeps its terms, recounted as they are written now, and
+        # has every chunk logged for the new index.
+        if self._has_table("terms"):
             with self._transaction() as db:
-                if not self._counts_terms():
-                    self._recount_terms(db)
+                if self._has_table("terms"):  # another process may have moved them meanwhile
+                    self._leave_fts5(db)
 
     def _has_table(self, name: str) -> bool:
         return self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
-    def _counts_terms(self) -> bool:
-        return self._db().execute("SELECT 1 FROM meta WHERE key = 'tokens'").fetchone() is not None
+    def _leave_fts5(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO bodies SELECT rowid, body FROM terms")
+        db.execute("DROP TABLE vocab")
+        db.execute("DROP TABLE terms")
+        db.execute("DELETE FROM meta WHERE key = 'tokens'")
+        self._recount_terms(db)
+        self._log_every_chunk(db)
 
     @staticmethod
-    def _recount_terms(db: sqlite3.Connection) -> None:
-        """Set every term's count, and the count of all tokens, from FTS5's vocabulary (a scan of the whole
-        index: migrations only)."""
+    def _term_counts(db: sqlite3.Connection) -> Counter:
+        """How many chunks hold each term, counted from every chunk's terms (migrations and checks only)."""
+        return Counter(term for (body,) in db.execute("SELECT body FROM bodies") for term in set(body.split()))
+
+    def _recount_terms(self, db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM term_counts")
-        db.execute("INSERT INTO term_counts SELECT term, doc FROM vocab")
-        db.execute("INSERT OR REPLACE INTO meta SELECT 'tokens', coalesce(sum(cnt), 0) FROM vocab")
+        db.executemany("INSERT INTO term_counts VALUES (?, ?)", self._term_counts(db).items())
 
     @staticmethod
     def _tally(db: sqlite3.Connection, bodies: list[str], sign: int) -> None:
-        """Count these chunks in (sign 1) or out (sign -1) of the chunk count, and their terms of the term counts
-        and the token count."""
-        tokens = [[_folded(t) for t in _TOKEN.findall(body)] for body in bodies]
-        db.executemany(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = ?",
-            [(sign * sum(map(len, tokens)), "tokens"), (sign * len(bodies), "chunks")],
-        )
-        counts = Counter(token for found in tokens for token in set(found))
+        """Count these chunks in (sign 1) or out (sign -1) of the chunk count, and their terms of the term counts."""
+        db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE key = 'chunks'", (sign * len(bodies),))
+        counts = Counter(term for body in bodies for term in set(body.split()))
         db.executemany(
             "INSERT INTO term_counts VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET chunks = chunks + excluded.chunks",
             [(term, sign * count) for term, count in counts.items()],
@@ -352,17 +318,17 @@ class LexicalIndex:
         return [row[0] for row in self._db().execute("SELECT article_id FROM pending")]
 
     def withdraw(self, article_ids: list[str]) -> int:
-        """Take articles out of the ledger and the index, and mark them pending until `settle` or
-        `commit_articles`; returns the new revision."""
+        """Take articles out of the ledger and their chunks out of it (logged for the BM25 index), and mark them
+        pending until `settle` or `commit_articles`; returns the new revision."""
         with self._transaction() as db:
             for article_id in article_ids:
                 db.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
-                bodies = db.execute(
-                    "SELECT body FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,)
-                ).fetchall()
+                of_article = "(SELECT id FROM chunks WHERE article_id = ?)"
+                bodies = db.execute(f"SELECT body FROM bodies WHERE id IN {of_article}", (article_id,)).fetchall()
                 self._tally(db, [body for (body,) in bodies], -1)
-                db.execute("DELETE FROM unit_vectors WHERE chunk IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
-                db.execute("DELETE FROM terms WHERE rowid IN (SELECT id FROM chunks WHERE article_id = ?)", (article_id,))
+                db.execute("INSERT INTO changes(chunk) SELECT id FROM chunks WHERE article_id = ?", (article_id,))
+                db.execute(f"DELETE FROM unit_vectors WHERE chunk IN {of_article}", (article_id,))
+                db.execute(f"DELETE FROM bodies WHERE id IN {of_article}", (article_id,))
                 db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
                 db.execute("INSERT OR IGNORE INTO pending VALUES (?)", (article_id,))
             return self._bump(db)
@@ -388,8 +354,8 @@ class LexicalIndex:
         return PreparedArticle((first.article_id, first.fingerprint, first.title, first.id, len(chunks), sentences), rows)
 
     def commit_articles(self, articles: list[PreparedArticle]) -> int:
-        """Index articles' chunks and write their ledger rows, in one transaction: the articles are now stored.
-        Returns the new revision."""
+        """Write articles' chunks (logged for the BM25 index) and their ledger rows, in one transaction: the
+        articles are now stored. Returns the new revision."""
         with self._transaction() as db:
             for article in articles:
                 self._tally(db, [body for _, body, _ in article.chunks], 1)
@@ -398,7 +364,8 @@ class LexicalIndex:
                         f"INSERT INTO chunks(chunk_id, article_id, {', '.join(_FILTER_COLUMNS)}) "
                         f"VALUES ({_placeholders(fields)}) RETURNING id", fields,
                     ).fetchone()[0]
-                    db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (row, body))
+                    db.execute("INSERT INTO bodies VALUES (?, ?)", (row, body))
+                    db.execute("INSERT INTO changes(chunk) VALUES (?)", (row,))
                     if unit_row is None:
                         db.execute("INSERT OR IGNORE INTO meta VALUES ('units_missing', '1')")
                     else:
@@ -424,24 +391,24 @@ class LexicalIndex:
         } | {article_id: (0, 0, *found) for article_id, found in indexed.items()}
 
     def unmatched_terms(self) -> int:
-        """Rows of the BM25 index and unit vectors without their chunk, and chunks without their terms (0 in a
-        sound index)."""
+        """Rows of terms and unit vectors without their chunk, and chunks without their terms (0 in a sound
+        ledger)."""
         db = self._db()
         return db.execute(
-            "SELECT (SELECT count(*) FROM terms WHERE rowid NOT IN (SELECT id FROM chunks))"
-            " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT rowid FROM terms))"
+            "SELECT (SELECT count(*) FROM bodies WHERE id NOT IN (SELECT id FROM chunks))"
+            " + (SELECT count(*) FROM chunks WHERE id NOT IN (SELECT id FROM bodies))"
             " + (SELECT count(*) FROM unit_vectors WHERE chunk NOT IN (SELECT id FROM chunks))"
         ).fetchone()[0]
 
     def miscounted_terms(self) -> int:
-        """Terms whose kept count differs from FTS5's own, plus one if the count of all tokens does, and one if the
-        kept count of chunks does (0 in a sound index)."""
-        return self._db().execute(
-            "SELECT (SELECT count(*) FROM (SELECT term, doc FROM vocab EXCEPT SELECT term, chunks FROM term_counts))"
-            " + (SELECT count(*) FROM (SELECT term, chunks FROM term_counts EXCEPT SELECT term, doc FROM vocab))"
-            " + ((SELECT coalesce(sum(cnt), 0) FROM vocab) != (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'tokens'))"
-            " + ((SELECT count(*) FROM chunks) != (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'chunks'))"
-        ).fetchone()[0]
+        """Terms whose kept count differs from a count of the chunks' terms, plus one if the kept count of chunks
+        differs from the chunks (0 in a sound ledger). Reads every chunk's terms."""
+        db = self._db()
+        with self._transaction():  # one view of the ledger for the three counts
+            counted = self._term_counts(db)
+            kept = dict(db.execute("SELECT term, chunks FROM term_counts"))
+            chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return len(counted.items() ^ kept.items()) + (chunks != len(self))
 
     def chunk_ids(self) -> list[str]:
         """Every indexed chunk's id."""
@@ -452,12 +419,59 @@ class LexicalIndex:
         with self._transaction() as db:
             for chunk in chunks:
                 db.execute(
-                    "UPDATE terms SET body = ? WHERE rowid = (SELECT id FROM chunks WHERE chunk_id = ?)",
+                    "UPDATE bodies SET body = ? WHERE id = (SELECT id FROM chunks WHERE chunk_id = ?)",
                     (" ".join(terms(chunk.searchable_text)), chunk.id),
                 )
             self._recount_terms(db)
+            self._log_every_chunk(db)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('terms_version', ?)", (TERMS_VERSION,))
             self._bump(db)
+
+    # --- the log the BM25 index is kept in step by (vectorstore/bm25.py) ---
+
+    def changes(self) -> tuple[int, list[int]]:
+        """The last entry of the log of changed chunk rows, and those rows, each once (none: 0, [])."""
+        db = self._db()
+        last = db.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        return last, [row[0] for row in db.execute("SELECT DISTINCT chunk FROM changes WHERE seq <= ?", (last,))]
+
+    def rows_to_index(self, rows: list[int]) -> dict[int, tuple[tuple, str]]:
+        """For those of these chunk rows the ledger holds: their filter fields (the published day first, the
+        article id last) and their terms."""
+        found = {}
+        for batch in _slices(rows):
+            found.update(
+                (row, (fields, body)) for row, body, *fields in self._db().execute(
+                    f"SELECT c.id, b.body, {', '.join(_FILTER_COLUMNS)}, c.article_id FROM chunks c "
+                    f"JOIN bodies b USING (id) WHERE c.id IN ({_placeholders(batch)})", batch,
+                )
+            )
+        return found
+
+    def forget_changes(self, last: int) -> None:
+        """The BM25 index holds every change logged up to `last`."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM changes WHERE seq <= ?", (last,))
+
+    def log_every_chunk(self) -> None:
+        """Log every chunk as changed: a new BM25 index is filled from the ledger."""
+        with self._transaction() as db:
+            self._log_every_chunk(db)
+
+    @staticmethod
+    def _log_every_chunk(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO changes(chunk) SELECT id FROM chunks")
+
+    def in_step(self, rows: list[int]) -> dict[int, str]:
+        """The chunk id of each of these rows that the BM25 index holds as the ledger does: a row changed since
+        the index last caught up may stand for an older chunk there, so it is left out until then."""
+        found: dict[int, str] = {}
+        for batch in _slices(rows):
+            found.update(self._db().execute(
+                f"SELECT id, chunk_id FROM chunks WHERE id IN ({_placeholders(batch)}) "
+                f"AND id NOT IN (SELECT chunk FROM changes)", batch,
+            ))
+        return found
 
     @staticmethod
     def _bump(db: sqlite3.Connection) -> int:
@@ -474,15 +488,14 @@ class LexicalIndex:
     def articles_holding(self, wanted: list[str], article_ids: list[str]) -> dict[str, set[str]]:
         """For each analysed term wanted, those of `article_ids` with a chunk that holds it."""
         found: dict[str, set[str]] = {term: set() for term in wanted}
-        folded = {_folded(term): term for term in wanted}
         for batch in _slices(list(dict.fromkeys(article_ids))):
             rows = self._db().execute(
-                f"SELECT c.article_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.id"
+                f"SELECT c.article_id, b.body FROM chunks c JOIN bodies b USING (id)"
                 f" WHERE c.article_id IN ({_placeholders(batch)})", batch,
             )
             for article_id, body in rows:
-                for token in folded.keys() & set(_TOKEN.findall(_folded(body))):
-                    found[folded[token]].add(article_id)
+                for term in found.keys() & set(body.split()):
+                    found[term].add(article_id)
         return found
 
     def languages(self, chunk_ids: list[str]) -> dict[str, str]:
@@ -498,11 +511,11 @@ class LexicalIndex:
         """How many chunks contain each analysed term (as `analysis.terms` writes it); 0 for unknown terms."""
         wanted = list(dict.fromkeys(analysed))
         counts: dict[str, int] = {}
-        for batch in _slices([_folded(term) for term in wanted]):
+        for batch in _slices(wanted):
             counts.update(self._db().execute(
                 f"SELECT term, chunks FROM term_counts WHERE term IN ({_placeholders(batch)})", batch
             ))
-        return {term: counts.get(_folded(term), 0) for term in wanted}
+        return {term: counts.get(term, 0) for term in wanted}
 
     def question_terms(self, question: str) -> list[str]:
         """The question's terms, with a Latin name that no chunk holds under its key asked by the other spelling
@@ -517,53 +530,12 @@ class LexicalIndex:
                 chosen[key] = best
         return [chosen.get(term, term) for term in asked]
 
-    def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k best (chunk id, BM25 score, higher is better) pairs for `query`, filters applied by SQL;
-        chunks with no query term are left out. The query's English words are also asked by their Arabic
-        translations (lexicon.tsv)."""
+    def asked_terms(self, query: str) -> list[str]:
+        """The terms BM25 asks for `query`: its own (`question_terms`) and the Arabic translations of its English
+        words (lexicon.tsv), without those that more than half the chunks hold (if every term is that common,
+        the rarest). Such a term adds little to a score and costs the most to look up."""
         counts = self.document_frequencies(self.question_terms(query) + translations(query))
         if not counts:
             return []
-        total = len(self)
-        # FTS5 weighs a term found in more than half the chunks at nearly 0 (its IDF is clamped to 1e-6) but still
-        # walks all its postings: asking without such terms ranks the same. If every term is that common, the
-        # rarest is asked.
         rarest = min(counts, key=counts.get)
-        asked = {term: n for term, n in counts.items() if n <= total / 2} or {rarest: counts[rarest]}
-        rare = [term for term, n in asked.items() if n <= max(total * _COMMON, _COMMON_AT_LEAST)]
-        if not rare or len(rare) == len(asked):
-            return [(chunk_id, score) for _, chunk_id, score in self._bm25(list(asked), k, filters)]
-        # The common terms' postings are most of FTS5's work at scale: the chunks that hold a rare term are found
-        # first, then scored by every asked term, with FTS5's formula.
-        found = self._bm25(rare, max(k * _CANDIDATES_PER_RESULT, _CANDIDATES_AT_LEAST), filters)
-        return self._rescored(found, asked, total)[:k]
-
-    def _bm25(self, asked: list[str], k: int, filters: Filters | None) -> list[tuple[int, str, float]]:
-        """FTS5's k best (row, chunk id, score) for chunks that hold any of the `asked` terms."""
-        conditions, values = _conditions(filters)
-        # Chunk ids are looked up for the k best only, not for every matching chunk (at 1M chunks that join had
-        # cost 27 of FTS5's 196 ms, bench/README.md); `chunks` is joined inside only when a filter needs it.
-        filtered = " JOIN chunks c ON c.id = terms.rowid" if conditions else ""
-        rows = self._db().execute(
-            f"SELECT c.id, c.chunk_id, best.score FROM (SELECT terms.rowid AS found, -bm25(terms) AS score "
-            f"FROM terms{filtered} WHERE {' AND '.join(['terms MATCH ?', *conditions])} ORDER BY bm25(terms) LIMIT ?) "
-            f"best JOIN chunks c ON c.id = best.found ORDER BY best.score DESC",
-            (" OR ".join(_quoted(t) for t in asked), *values, k),
-        )
-        return [(row, chunk_id, float(score)) for row, chunk_id, score in rows]
-
-    def _rescored(self, found: list[tuple[int, str, float]], asked: dict[str, int], total: int) -> list[tuple[str, float]]:
-        """These chunks scored by BM25 over the `asked` terms (with their chunk counts), best first, as FTS5
-        scores them: k1 1.2, b 0.75, IDF log((N - n + 0.5) / (n + 0.5)) floored at 1e-6."""
-        db = self._db()
-        average = int(db.execute("SELECT value FROM meta WHERE key = 'tokens'").fetchone()[0]) / max(total, 1)
-        idf = {_folded(t): max(math.log((total - n + 0.5) / (n + 0.5)), 1e-6) for t, n in asked.items()}
-        ids = {row: chunk_id for row, chunk_id, _ in found}
-        scored = []
-        for batch in _slices(list(ids)):
-            for row, body in db.execute(f"SELECT rowid, body FROM terms WHERE rowid IN ({_placeholders(batch)})", batch):
-                tokens = _TOKEN.findall(_folded(body))
-                frequencies = Counter(t for t in tokens if t in idf)
-                norm = _K1 * (1 - _B + _B * len(tokens) / average)
-                scored.append((ids[row], sum(idf[t] * f * (_K1 + 1) / (f + norm) for t, f in frequencies.items())))
-        return sorted(scored, key=lambda pair: pair[1], reverse=True)
+        return [term for term, n in counts.items() if n <= len(self) / 2] or [rarest]

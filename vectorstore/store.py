@@ -1,5 +1,6 @@
 """The chunk store: chunk vectors and metadata in Chroma (embedded on disk by default, or a Chroma server); the
-ledger of complete articles, their BM25 terms and their units' vectors in one SQLite file (vectorstore/lexical.py).
+ledger of complete articles, their terms and their units' vectors in one SQLite file (vectorstore/lexical.py); the
+BM25 index of their terms in Tantivy, derived from the ledger (vectorstore/bm25.py).
 
 Writing articles (`write_articles`: one ingest batch at once, so Chroma gets few large calls), under the
 store's writer lock (one writer at a time across processes):
@@ -11,9 +12,11 @@ store's writer lock (one writer at a time across processes):
   4. Chroma: add their chunks, in calls of at most Chroma's largest batch.
   5. SQLite, one transaction: their chunks' terms, fields and unit vectors, their ledger rows; they are no
      longer pending.
+  6. Tantivy: the chunk rows steps 2 and 5 logged are replayed into the BM25 index, then the log is cleared.
 A `kill -9` anywhere leaves each article either whole (after 5) or out of the ledger, hence unseen, with its
 leftovers named in `pending`; re-ingesting it (it is not in the ledger, so it is not "unchanged") or any later
-write cleans them. Deleting runs 1-3 and then clears the pending mark: the ledger goes first.
+write cleans them. Deleting runs 1-3, clears the pending mark, then runs 6: the ledger goes first. A log that a
+kill left is replayed by the next write or opening (step 1); until then BM25 leaves its rows out.
 
 A live store: every SQLite commit bumps a revision. An embedded Chroma client never sees what another process
 added to the HNSW index after it loaded it (chromadb 1.5 keeps the index in memory; only its SQLite metadata is
@@ -39,6 +42,7 @@ from analysis import TERMS_VERSION
 from errors import StoreError
 from records import Chunk, Filters, Passage, Sentence
 from settings import Settings
+from vectorstore.bm25 import BM25Index
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.locks import WriterLock
@@ -54,6 +58,8 @@ _SEARCH_WITHIN = 2_000
 _BROAD_FILTER_ASKS = 8
 # Chunks whose unit vectors are looked for at once when a store from before they were kept in SQLite is opened.
 _UNITS_BATCH = 200
+# Logged chunk rows replayed into the BM25 index in one Tantivy commit (a new index is filled this way).
+_REPLAY_BATCH = 20_000
 
 
 class _ChromaEmbedding(EmbeddingFunction[Documents]):
@@ -165,6 +171,7 @@ class ChunkStore:
         folder = settings.data_dir / "lexical"
         self.lexical = LexicalIndex(folder / f"{settings.collection}.sqlite3")
         self._writer = WriterLock(folder / f"{settings.collection}.lock")
+        self.bm25 = BM25Index(folder / f"{settings.collection}.tantivy")
         self._handles = threading.Lock()
         self._reopening = threading.Lock()
         # Read before Chroma is opened: anything committed after it makes the next use reopen.
@@ -191,6 +198,10 @@ class ChunkStore:
                 done = chroma.retired and not chroma.users
             if done:
                 chroma.close()
+
+    def _bm25_behind(self) -> bool:
+        """Whether the BM25 index has a log to replay, or is empty while the ledger is not."""
+        return bool(self.lexical.changes()[1]) or (len(self.bm25) == 0 and len(self.lexical) > 0)
 
     def _reopen(self, force: bool = False) -> None:
         with self._reopening:
@@ -219,11 +230,17 @@ class ChunkStore:
             self._reopen(force=True)
 
     def _catch_up(self) -> None:
-        """Fill the ledger from a store written before it existed, re-index terms made by older code, or find the
-        unit vectors of chunks that lack them (moved from an older store's Chroma collection, or embedded)."""
-        if self.lexical.terms_version() == TERMS_VERSION and not self.lexical.units_missing():
+        """Fill the ledger from a store written before it existed, re-index terms made by older code, find the
+        unit vectors of chunks that lack them (moved from an older store's Chroma collection, or embedded), and
+        fill a new BM25 index or replay a log a killed writer left."""
+        current = self.lexical.terms_version() == TERMS_VERSION and not self.lexical.units_missing()
+        if current and not self._bm25_behind():
             return
         with self._writer.held(), self._using() as chroma:
+            # A new (or emptied) index with nothing logged for it is filled from the ledger: the whole ledger is
+            # logged in one transaction first, so a kill while filling leaves the rest logged.
+            if self._bm25_behind() and not self.lexical.changes()[1]:
+                self.lexical.log_every_chunk()
             version = self.lexical.terms_version()
             if version is None and self.lexical.created and not self.lexical.pending() and chroma.chunks.count():
                 self._adopt(chroma)
@@ -232,6 +249,7 @@ class ChunkStore:
                 self.lexical.reindex(chunk for at in range(0, len(ids), _ID_BATCH) for chunk in self._get(chroma, ids[at : at + _ID_BATCH]))
             if self.lexical.units_missing():
                 self._find_units(chroma)
+            self._index_changes()
             self._seen = self.lexical.revision()
 
     def _adopt(self, chroma: _Chroma) -> None:
@@ -312,6 +330,7 @@ class ChunkStore:
                     np.concatenate([articles[n][1] for n in prepared]),
                 )
                 self._seen = self.lexical.commit_articles(list(prepared.values()))
+                self._index_changes()
         return [n in prepared for n in range(len(articles))]
 
     def delete_article(self, article_id: str) -> int:
@@ -324,13 +343,25 @@ class ChunkStore:
             self._seen = self.lexical.withdraw([article_id])
             self._drop(chroma, article_id)
             self.lexical.settle(article_id)
+            self._index_changes()
         return len(stored[1])
 
     def _repair(self, chroma: _Chroma) -> None:
-        # Called with the writer lock held: any article still pending was left by a writer that died.
+        # Called with the writer lock held: any article still pending, or log not replayed, was left by a writer
+        # that died.
         for article_id in self.lexical.pending():
             self._drop(chroma, article_id)
             self.lexical.settle(article_id)
+        self._index_changes()
+
+    def _index_changes(self) -> None:
+        """Step 6: replay the ledger's log of changed chunk rows into the BM25 index (writer lock held)."""
+        last, rows = self.lexical.changes()
+        for at in range(0, len(rows), _REPLAY_BATCH):
+            batch = rows[at : at + _REPLAY_BATCH]
+            self.bm25.replay(batch, self.lexical.rows_to_index(batch))
+        if rows:
+            self.lexical.forget_changes(last)
 
     def _drop(self, chroma: _Chroma, article_id: str) -> None:
         ids = chroma.chunks.get(where={"article_id": article_id}, include=[])["ids"]
@@ -347,27 +378,33 @@ class ChunkStore:
             )
 
     def check(self) -> list[str]:
-        """What disagrees between the ledger, the lexical index and Chroma, article by article; nothing in a sound
-        store. The leftovers of an interrupted write (pending, cleaned by the next write) are not counted. Writes
-        wait meanwhile: it reads every record's article id from Chroma."""
+        """What disagrees between the ledger, the BM25 index and Chroma, article by article; nothing in a sound
+        store. The leftovers of an interrupted write (pending, cleaned by the next write; a log not replayed, which
+        is replayed first) are not counted. Writes wait meanwhile: it reads every record's article id from Chroma."""
         with self._writer.held(), self._using() as chroma:
+            self._index_changes()
             ledger, pending = self.lexical.census(), set(self.lexical.pending())
             chunks = _records_by_article(chroma.chunks)
+            searched = {article_id: self.bm25.rows_of(article_id) for article_id in ledger}
+            extra = len(self.bm25) - sum(searched.values())
             unmatched, miscounted = self.lexical.unmatched_terms(), self.lexical.miscounted_terms()
         problems = []
         for article_id, (counted, counted_units, indexed, units) in sorted(ledger.items()):
             held = chunks.pop(article_id, 0)
-            if (held, indexed, units) != (counted, counted, counted_units):
+            if (held, indexed, searched[article_id], units) != (counted, counted, counted, counted_units):
                 problems.append(
                     f"{article_id}: the ledger counts {counted} chunks and {counted_units} units; Chroma holds {held}"
-                    f" chunks, the lexical index {indexed} chunks and the vectors of {units} units"
+                    f" chunks, the ledger's terms {indexed} chunks, the BM25 index {searched[article_id]} chunks and"
+                    f" the vectors of {units} units"
                 )
         for article_id in sorted(chunks.keys() - pending):
             problems.append(f"{article_id}: Chroma holds records of an article that is not in the ledger")
+        if extra:
+            problems.append(f"the BM25 index holds {extra} chunks of articles that are not in the ledger")
         if unmatched:
-            problems.append(f"the lexical index has {unmatched} term or field rows without their counterpart")
+            problems.append(f"the ledger has {unmatched} term or field rows without their counterpart")
         if miscounted:
-            problems.append(f"the lexical index counts {miscounted} terms in a different number of chunks than it holds")
+            problems.append(f"the ledger counts {miscounted} terms in a different number of chunks than it holds")
         return problems
 
     # --- reading ---
@@ -460,8 +497,11 @@ class ChunkStore:
         return found
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
-        """The k best (chunk id, BM25 score, higher is better) pairs for `query`, among complete articles."""
-        return self.lexical.search(query, k, filters)
+        """The k best (chunk id, BM25 score, higher is better) pairs for `query` among complete articles that
+        pass `filters`; chunks with no asked term are left out."""
+        found = self.bm25.search(self.lexical.asked_terms(query), k, filters)
+        chunk_ids = self.lexical.in_step([row for row, _ in found])
+        return [(chunk_ids[row], score) for row, score in found if row in chunk_ids]
 
 
 def _records_by_article(collection) -> Counter:

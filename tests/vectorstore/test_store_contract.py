@@ -1,6 +1,7 @@
 """One contract for the chunk store, passed by embedded Chroma and by a real `chroma run` server."""
 
 import copy
+import shutil
 import sqlite3
 import uuid
 
@@ -11,6 +12,7 @@ import analysis
 from errors import StoreError
 from ingest.chunker import Chunker
 from records import Article, Filters
+from vectorstore.bm25 import BM25Index
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import ChunkStore
 
@@ -189,6 +191,7 @@ class StoreContract:
         water = write(store, chunker, WATER)
         for method in ("reindex", "commit_articles"):
             monkeypatch.setattr(LexicalIndex, method, lambda *args: pytest.fail("rebuilt on restart"))
+        monkeypatch.setattr(BM25Index, "replay", lambda *args: pytest.fail("rebuilt on restart"))
         reopened = open_store(embedder)
         assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
         assert reopened.lexical.miscounted_terms() == 0
@@ -234,38 +237,58 @@ class StoreContract:
         assert {i for i, _ in store.lexical_search("desalination", k=5)} == {c.id for c in water}
 
     def test_bm25_ranks_alike_with_and_without_a_filter_that_passes_all(self, store, chunker):
-        # The two paths are different SQL (without filters, chunk ids are joined after FTS5's LIMIT).
+        # Filters are clauses that select without scoring: they must not change the ranking or the scores.
         write(store, chunker, WATER)
         write(store, chunker, CHESS)
         asked = analysis.terms("desalination plant summer chess championship final")
-        everything = Filters(published_from="2000-01-01")
+        everything = Filters(published_from="2000-01-01", exclude_sources=("elsewhere.md",))
         for k in (1, 2, 5):
-            unfiltered = store.lexical._bm25(asked, k, None)
-            assert unfiltered == store.lexical._bm25(asked, k, everything)
-            assert [score for *_, score in unfiltered] == sorted((score for *_, score in unfiltered), reverse=True)
-        assert len(store.lexical._bm25(asked, 5, None)) == store.count() == 4
+            unfiltered = store.bm25.search(asked, k)
+            assert unfiltered == store.bm25.search(asked, k, everything)
+            assert [score for _, score in unfiltered] == sorted((score for _, score in unfiltered), reverse=True)
+        assert len(store.bm25.search(asked, 5)) == store.count() == 4
 
-    def test_common_terms_score_only_the_chunks_a_rarer_term_finds_with_fts5s_scores(self, store, chunker, monkeypatch):
-        water, chess = write(store, chunker, WATER), write(store, chunker, CHESS)
-        # Four chunks: "desalination" is in two of them (common here), "summer" and "championship" in one each.
-        monkeypatch.setattr("vectorstore.lexical._COMMON", 0.3)
-        monkeypatch.setattr("vectorstore.lexical._COMMON_AT_LEAST", 0)
-        question = "desalination summer championship"
-        found = store.lexical_search(question, k=5)
-        champion = next(c.id for c in chess if "championship" in c.text)
-        assert {chunk_id for chunk_id, _ in found} == {water[1].id, champion}  # water[0] holds only the common term
-        exact = {chunk_id: score for _, chunk_id, score in store.lexical._bm25(analysis.terms(question), 5, None)}
-        assert all(score == pytest.approx(exact[chunk_id], rel=1e-9) for chunk_id, score in found)
-        assert found == sorted(found, key=lambda pair: -pair[1])
-
-    def test_a_store_from_before_terms_were_counted_is_counted_once(self, open_store, store, chunker, embedder):
+    def test_a_write_killed_before_bm25_caught_up_is_replayed_and_a_stale_row_never_shows(
+        self, open_store, store, chunker, embedder, monkeypatch
+    ):
         write(store, chunker, WATER)
-        with sqlite3.connect(store.lexical.path) as db:  # the index as older code left it
-            db.execute("DROP TABLE term_counts")
-            db.execute("DELETE FROM meta WHERE key = 'tokens'")
+        write(store, chunker, CHESS)
+        postponed = Article(**{**CHESS.__dict__, "text": "The chess final was postponed by a week."})
+
+        def killed(*args):
+            raise KeyboardInterrupt  # as if the writer died after the ledger's commit, before Tantivy's
+
+        monkeypatch.setattr(BM25Index, "replay", killed)
+        with pytest.raises(KeyboardInterrupt):
+            write(store, chunker, postponed)
+        monkeypatch.undo()
+        assert store.versions(["chess"])["chess"][0] == postponed.fingerprint
+        # The new chunk took the old one's row; the index still holds the old text under that row.
+        assert store.lexical_search("seventeen-year-old championship", k=5) == []
+        assert store.lexical_search("postponed", k=5) == []
+        reopened = open_store(embedder)
+        assert reopened.lexical_search("postponed", k=5)[0][0] == "chess:0"
+        assert reopened.lexical_search("seventeen-year-old championship", k=5) == []
+        assert reopened.check() == []
+
+    def test_a_store_from_before_the_bm25_index_left_sqlite_keeps_its_terms(
+        self, open_store, store, chunker, embedder, settings
+    ):
+        water = write(store, chunker, WATER)
+        with sqlite3.connect(store.lexical.path) as db:  # the file as older code left it: terms in FTS5
+            db.execute("CREATE VIRTUAL TABLE terms USING fts5(body, tokenize=\"ascii tokenchars '~_'\")")
+            db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(terms, row)")
+            db.execute("INSERT INTO terms(rowid, body) SELECT id, body FROM bodies")
+            db.execute("DROP TABLE bodies")
+            db.execute("DROP TABLE changes")
+            db.execute("UPDATE term_counts SET term = lower(term)")  # FTS5 folded name keys
+            db.execute("INSERT INTO meta VALUES ('tokens', '0')")
+        shutil.rmtree(store.lexical.path.with_suffix(".tantivy"))
         reopened = open_store(embedder)
         assert reopened.lexical.document_frequencies(["desalin", "~DSLNTN", "summer"]) == {"desalin": 2, "~DSLNTN": 2, "summer": 1}
         assert reopened.lexical.miscounted_terms() == 0
+        assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
+        assert reopened.check() == []
 
     def test_the_chunk_count_is_kept_through_writes_and_counted_once_for_an_older_store(
         self, open_store, store, chunker, embedder
@@ -311,13 +334,12 @@ class StoreContract:
     def test_terms_from_older_code_are_reindexed_once(self, open_store, store, chunker, embedder):
         water = write(store, chunker, WATER)
         with sqlite3.connect(store.lexical.path) as db:  # as if terms() had emitted something else before
-            db.execute("UPDATE terms SET body = 'stale'")
+            db.execute("UPDATE bodies SET body = 'stale'")
             db.execute("UPDATE meta SET value = '0' WHERE key = 'terms_version'")
-        assert store.lexical_search("desalination", k=1) == []
         reopened = open_store(embedder)
         assert reopened.lexical.terms_version() == analysis.TERMS_VERSION
         assert reopened.lexical_search("desalination", k=1)[0][0] == water[0].id
-        assert reopened.lexical.miscounted_terms() == 0
+        assert reopened.lexical.miscounted_terms() == 0 and reopened.check() == []
 
 
 class TestEmbeddedStore(StoreContract):
