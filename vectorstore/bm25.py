@@ -66,11 +66,13 @@ class BM25Index:
         # Reloaded by `_searcher` when another process (or this one) has committed, not by a polling thread.
         self._index.config_reader(reload_policy="manual")
         self._schema = self._index.schema
-        self._loaded = self._meta.stat().st_mtime_ns
+        self._loaded = self._meta.read_bytes()
 
     def _searcher(self) -> tantivy.Searcher:
-        # A commit rewrites meta.json: a stat per question tells whether there is a new commit to load.
-        committed = self._meta.stat().st_mtime_ns
+        # Every commit writes a new meta.json (its segments and a growing opstamp): reading it per question (a few
+        # KB) tells exactly whether there is a commit to load, where its modification time can repeat within a
+        # clock tick.
+        committed = self._meta.read_bytes()
         if committed != self._loaded:
             self._index.reload()
             self._loaded = committed
