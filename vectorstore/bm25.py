@@ -44,16 +44,25 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
-def _filter(schema: tantivy.Schema, name: str, operator: str, value) -> tuple[Occur, Query]:
-    """One filter condition (`Filters.conditions`) as a clause that selects and does not score."""
-    if operator in ("$gte", "$lte"):
-        bounds = (value, None) if operator == "$gte" else (None, value)
-        query = Query.range_query(schema, name, FieldType.Integer, *bounds)
-    elif name in _TEXT_FILTERS:
-        query = Query.term_set_query(schema, name, list(value))
-    else:
-        raise ValueError(f"no filter on {name!r}")
-    return (Occur.MustNot if operator == "$nin" else Occur.Must), Query.const_score_query(query, 0.0)
+def _clauses(schema: tantivy.Schema, filters: Filters | None) -> list[tuple[Occur, Query]]:
+    """Filters (`Filters.conditions`) as clauses that select and do not score; a date's two bounds make one range
+    (two half-open ranges would each take half the store)."""
+    clauses, bounds = [], {}
+    for name, operator, value in filters.conditions() if filters else []:
+        if operator in ("$gte", "$lte"):
+            bounds[operator] = value
+        elif name in _TEXT_FILTERS:
+            query = Query.term_set_query(schema, name, list(value))
+            clauses.append((Occur.MustNot if operator == "$nin" else Occur.Must, Query.const_score_query(query, 0.0)))
+        else:
+            raise ValueError(f"no filter on {name!r}")
+    if bounds:
+        # By the inverted index (the day is indexed): 5.5 ms a question at 1M chunks, against 8.1 by fast field.
+        days = Query.range_query(
+            schema, "published_day", FieldType.Integer, bounds.get("$gte"), bounds.get("$lte"), use_inverted_index=True
+        )
+        clauses.append((Occur.Must, Query.const_score_query(days, 0.0)))
+    return clauses
 
 
 class BM25Index:
@@ -89,8 +98,8 @@ class BM25Index:
         terms = Query.boolean_query(
             [(Occur.Should, Query.term_query(self._schema, "body", term, index_option="freq")) for term in asked]
         )
-        conditions = [_filter(self._schema, *condition) for condition in (filters.conditions() if filters else [])]
-        query = Query.boolean_query([(Occur.Must, terms), *conditions]) if conditions else terms
+        clauses = _clauses(self._schema, filters)
+        query = Query.boolean_query([(Occur.Must, terms), *clauses]) if clauses else terms
         searcher = self._searcher()
         hits = searcher.search(query, k, count=False).hits
         rows = searcher.fast_field_values("row", [address for _, address in hits])

@@ -223,6 +223,8 @@ class StoreContract:
         assert len(store.lexical) == store.count() == len(water) + len(chess)
         assert store.lexical_search("chess water", k=5, filters=Filters(published_from="2026-01-01"))[0][0] in {c.id for c in water}
         assert store.lexical_search("championship", k=5, filters=Filters(published_to="2025-12-31"))[0][0] == chess[0].id
+        in_2025 = Filters(published_from="2025-01-01", published_to="2025-12-31")
+        assert {i for i, _ in store.lexical_search("chess water", k=5, filters=in_2025)} == {c.id for c in chess}
         assert store.lexical_search("championship", k=5, filters=Filters(exclude_sources=("chess.md",))) == []
         assert store.lexical_search("championship", k=5, filters=Filters(sources=("chess.md",), langs=("en",))) == []
         # Counted by analysed term: WATER's two chunks both carry its title, with a name key for "Desalination".
